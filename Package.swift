@@ -1,0 +1,43 @@
+// swift-tools-version:6.1
+// Package.swift — fastdrive-pruner: ReconPruner inference behind a stable C ABI.
+//
+// The library product is the dynamic `libfastdrive_pruner.so`; its API is the C header in
+// include/ (the Swift declarations are not API). No unsafe flags here, so the package stays
+// usable as a dependency: CPU-specific code comes from the CKernels target's load-time dispatch.
+import PackageDescription
+
+let package = Package(
+    name: "fastdrive-pruner",
+    products: [
+        .library(name: "fastdrive_pruner", type: .dynamic, targets: ["FastdrivePruner"]),
+        .executable(name: "fastdrive-pruner", targets: ["FastdrivePrunerCLI"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // The public header: the one definition of every ABI type, seen by Swift through this module.
+        .target(name: "CFastdrivePruner", path: "include", publicHeadersPath: "."),
+        .systemLibrary(name: "COpenBLAS", path: "Sources/COpenBLAS", pkgConfig: "openblas",
+                       providers: [.apt(["libopenblas-dev"])]),
+        .target(name: "CKernels", path: "Sources/CKernels"),
+        .target(
+            name: "FastdrivePruner",
+            dependencies: ["CFastdrivePruner", "COpenBLAS", "CKernels"],
+            path: "Sources/FastdrivePruner"
+        ),
+        .executableTarget(
+            name: "FastdrivePrunerCLI",
+            dependencies: [
+                "FastdrivePruner", "CFastdrivePruner",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ],
+            path: "Sources/fastdrive-pruner-cli"
+        ),
+        .testTarget(
+            name: "FastdrivePrunerTests",
+            dependencies: ["FastdrivePruner", "CFastdrivePruner", "CKernels"],
+            path: "Tests/FastdrivePrunerTests"
+        ),
+    ]
+)

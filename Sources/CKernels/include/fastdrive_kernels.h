@@ -1,0 +1,80 @@
+// fastdrive_kernels.h — the runtime's element-wise and reduction kernels (internal, not API).
+//
+// These are the loops outside GEMM. They live in C so that each can be compiled once per
+// x86-64 level (AVX-512 / AVX2+FMA / baseline) and picked at load time by the CPU
+// (target_clones): a plain `swift build` then runs AVX-512 code on a machine that has it,
+// and the package needs no unsafe compiler flags to be usable as a dependency.
+// Shapes: row-major; `ld*` are row strides in elements. Nothing here allocates or threads.
+#ifndef FASTDRIVE_KERNELS_H
+#define FASTDRIVE_KERNELS_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// out[n] = src[n] converted to f32 (dtype 0 = f32, 1 = f16, 2 = bf16).
+/// Returns the index of the first NaN/Inf in the row, or -1 when all are finite.
+int64_t fdk_convert_to_f32(float *out, const void *src, int32_t dtype, int64_t n);
+
+/// out[n] = f32 values rounded to bf16 (round to nearest even; NaN stays NaN).
+void fdk_convert_f32_to_bf16(uint16_t *out, const float *src, int64_t n);
+
+/// Returns the index of the first NaN/Inf in x[n], or -1.
+int64_t fdk_find_non_finite(const float *x, int64_t n);
+
+/// Returns the index of the first NaN in x[n], or -1 (Inf is not reported).
+int64_t fdk_find_nan(const float *x, int64_t n);
+
+/// out[r][n] = x[r][n] * rsqrt(mean(x[r]²) + eps) * weight[n], for r < rows (f32 throughout).
+void fdk_rmsnorm(float *out, int64_t ldo, const float *x, int64_t ldx, const float *weight,
+                 int64_t rows, int64_t n, float eps);
+
+/// out[r][c] = bias[c] for r < rows, c < cols (so a GEMM with beta = 1 adds the bias).
+void fdk_broadcast_rows(float *out, int64_t ldo, const float *bias, int64_t rows, int64_t cols);
+
+/// out[r][c] = src[r][c] for r < rows, c < cols.
+void fdk_copy_rows(float *out, int64_t ldo, const float *src, int64_t lds, int64_t rows, int64_t cols);
+
+/// out[n] = value.
+void fdk_fill(float *out, int64_t n, float value);
+
+/// Rotates `heads` heads of head_dim columns in rows [row0, row0+rows) of x in place,
+/// rotate_half style: pair j (< head_dim/2) mixes columns j and j + head_dim/2 by the angle of
+/// its position. Position of global row r per mode: 1 = 1d (r on every axis);
+/// 2 = mrope (row 0 at (0,0,0); row r = 1+i at (1, 1+i/grid_w, 1+i%grid_w), pair j takes its
+/// axis from the sections: t for j < sec_t, h for j < sec_t+sec_h, w otherwise).
+/// cos_tab/sin_tab: [positions][head_dim/2], angle = pos * inv_freq[j].
+void fdk_rope(float *x, int64_t ldx, int64_t row0, int64_t rows, int64_t heads, int64_t head_dim,
+              const float *cos_tab, const float *sin_tab, int32_t mode, int64_t grid_w,
+              int32_t sec_t, int32_t sec_h);
+
+/// One online-softmax step of blocked attention (flash-attention style) for a query block.
+/// s[rows][cols] (stride lds) holds scaled logits q·kᵀ/sqrt(hd) of query rows q0.. against
+/// key rows k0..; when causal, key k is visible to query q only if k <= q. On return s holds
+/// the unnormalised probabilities exp(s - m_new) (0 where masked), row_max/row_sum are
+/// updated, and o[rows][head_dim] (stride ldo), the running output, is rescaled by
+/// exp(m_old - m_new) so that o += p·v completes the step.
+void fdk_softmax_block(float *s, int64_t lds, int64_t rows, int64_t cols, int64_t q0, int64_t k0,
+                       int32_t causal, float *row_max, float *row_sum,
+                       float *o, int64_t ldo, int64_t head_dim);
+
+/// o[r][c] /= row_sum[r] for the final normalisation of the attention output.
+void fdk_normalize_rows(float *o, int64_t ldo, const float *row_sum, int64_t rows, int64_t cols);
+
+/// gate[r][c] = silu(gate[r][c]) * up[r][c]  (SwiGLU), in place.
+void fdk_swiglu(float *gate, int64_t ldg, const float *up, int64_t ldu, int64_t rows, int64_t cols);
+
+/// out[r] = dot(h[r][0..n), u) + bias, for r < rows (the fused scorer: u = hq ⊙ w_s).
+void fdk_dot_rows(float *out, const float *h, int64_t ldh, const float *u, float bias,
+                  int64_t rows, int64_t n);
+
+/// out[n] = a[n] * b[n].
+void fdk_mul(float *out, const float *a, const float *b, int64_t n);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

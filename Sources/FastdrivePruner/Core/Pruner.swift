@@ -1,0 +1,101 @@
+// Pruner.swift — a loaded ReconPruner: weights, plan, arena, workers; score and top-K.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+
+/// Everything one handle owns. Created once (all allocation happens here), then `score` and
+/// `topK` run allocation-free. One thread at a time; separate instances are independent.
+public final class Pruner {
+    public let config: PrunerConfig
+    public let options: PrunerOptions
+    public let header: SafetensorsHeader
+    /// Bytes of weights read in place from the mapping / converted into owned memory.
+    public var mappedWeightBytes: Int { model.weights.mappedBytes }
+    public var convertedWeightBytes: Int { model.weights.convertedBytes }
+    public let arenaBytes: Int
+
+    private let model: ReconPrunerModel
+    private let pool: WorkerPool
+    private let arena: Arena
+
+    public init(path: String, options: PrunerOptions) throws(PrunerError) {
+        let file = try MappedFile(path: path)
+        header = try SafetensorsHeader(file: file.bytes)
+        config = try PrunerConfig(metadata: header.metadata)
+        let weights = try WeightSet(file: file, header: header, config: config)
+        self.options = options
+
+        let layout = ArenaLayout(config: config, maxTokens: options.maxTokens, threads: options.threads)
+        guard let bytes = layout.totalBytes, bytes <= Self.physicalMemory else {
+            throw .outOfMemory("max_tokens = \(options.maxTokens) needs a \(layout.totalBytes.map { "\($0 >> 20) MiB" } ?? "overflowing") scratch arena, more than this machine's memory")
+        }
+        var arena = try Arena(bytes: bytes)
+        let workspace = try Workspace(arena: &arena, layout: layout)
+        self.arena = arena
+        arenaBytes = bytes
+        model = ReconPrunerModel(config: config, weights: weights, layout: layout, workspace: workspace)
+        Kernels.useSingleThreadedBLAS()
+        pool = try WorkerPool(threadCount: options.threads)
+    }
+
+    /// Scores `tokens` into `scores` (1 × n). Validates shape, capacity and finiteness first;
+    /// on error nothing is written to `scores`.
+    func score(_ tokens: TokenView, into scores: MatrixView) throws(PrunerError) {
+        try check(tokens)
+        let x = model.workspace.x
+        if let (row, col) = tokens.convert(rows: 0, count: tokens.n, into: x.rows(1, tokens.n)) {
+            throw .nonFinite("token \(row), element \(col) is NaN or Inf")
+        }
+        model.loadQuery()
+        Kernels.useSingleThreadedBLAS()
+        model.score(rows: tokens.n + 1, gridW: tokens.gridW, scores: scores, pool: pool)
+    }
+
+    /// Runs only the GEMMs of a pass over `n` tokens, with the shapes and thread split of
+    /// `score`: benchmarks compare the two to report the time spent outside GEMM. Not API.
+    public func runGEMMsOnly(tokens n: Int) throws(PrunerError) {
+        guard n >= 1, n <= options.maxTokens else {
+            throw .capacity("\(n) tokens but the handle was created with max_tokens = \(options.maxTokens)")
+        }
+        Kernels.useSingleThreadedBLAS()
+        model.score(rows: n + 1, gridW: 1, scores: nil, pool: pool, gemmOnly: true)
+    }
+
+    /// The checks SPEC §3 gives their own status: dim, capacity, grid.
+    private func check(_ t: TokenView) throws(PrunerError) {
+        guard t.dim == config.hiddenSize else {
+            throw .shape("tokens->dim = \(t.dim) but the pruner's hidden_size is \(config.hiddenSize)")
+        }
+        guard t.n <= options.maxTokens else {
+            throw .capacity("\(t.n) tokens but the handle was created with max_tokens = \(options.maxTokens)")
+        }
+        if config.rope == .mrope && !t.hasGrid {
+            throw .shape("rope = mrope needs the token grid: set grid_h and grid_w (grid_h × grid_w = \(t.n))")
+        }
+        if t.hasGrid && (t.gridH == 0 || t.gridW == 0 || t.gridH * t.gridW != t.n) {
+            throw .shape("grid \(t.gridH)×\(t.gridW) does not hold n_tokens = \(t.n)")
+        }
+    }
+
+    /// Indices of the k highest of `scores` (1 × n) into `out` (1 × k), ascending; ties to the
+    /// lower index. NaN scores are rejected; nothing is written on error.
+    func topK(_ scores: VectorView, k: Int, into out: IndexBuffer) throws(PrunerError) {
+        let n = scores.count
+        guard n >= 1 else { throw .invalidArgument("n = \(n); need at least 1 score") }
+        guard n <= options.maxTokens else {
+            throw .capacity("n = \(n) scores but the handle was created with max_tokens = \(options.maxTokens)")
+        }
+        guard k >= 1, k <= n else { throw .invalidArgument("k = \(k) is outside 1...n (n = \(n))") }
+        if let bad = Kernels.firstNaN(scores) {
+            throw .nonFinite("scores[\(bad)] is NaN")
+        }
+        TopK.select(scores, k: k, into: out)
+    }
+
+    private static var physicalMemory: Int {
+        Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+}

@@ -1,0 +1,29 @@
+// Convert.swift — f16/bf16 → f32 (tokens, weights) and f32 → bf16, with finiteness checks.
+import CKernels
+
+extension Kernels {
+    /// out[0][0..<cols] = source[0..<cols] as f32. Returns the column of the first NaN/Inf, or nil.
+    static func convertToF32(out: MatrixView, source: UnsafeRawPointer, dtype: ElementType) -> Int? {
+        let bad = fdk_convert_to_f32(out.base, source, dtype.rawValue, Int64(out.cols))
+        return bad < 0 ? nil : Int(bad)
+    }
+
+    /// out[count] = source[count] converted to f32, for weights. Returns the first NaN/Inf index.
+    static func convertToF32(out: UnsafeMutablePointer<Float>, source: UnsafeRawPointer,
+                             dtype: ElementType, count: Int) -> Int? {
+        let bad = fdk_convert_to_f32(out, source, dtype.rawValue, Int64(count))
+        return bad < 0 ? nil : Int(bad)
+    }
+
+    /// Index of the first NaN/Inf in x[count], or nil.
+    static func firstNonFinite(_ x: UnsafePointer<Float>, count: Int) -> Int? {
+        let bad = fdk_find_non_finite(x, Int64(count))
+        return bad < 0 ? nil : Int(bad)
+    }
+
+    /// Index of the first NaN in x[count], or nil (±Inf are ordinary values here).
+    static func firstNaN(_ x: VectorView) -> Int? {
+        let bad = fdk_find_nan(x.base, Int64(x.count))
+        return bad < 0 ? nil : Int(bad)
+    }
+}

@@ -1,0 +1,39 @@
+// Gemm.swift — the only file that knows cblas_sgemm's argument order.
+import COpenBLAS
+
+extension Kernels {
+    /// out[M×N] = a[M×K] · w[N×K]ᵀ (+ out when `accumulate`): PyTorch's F.linear(a, w) with weights
+    /// [out, in]; a bias or a residual is pre-loaded into `out` and accumulated.
+    static func linear(out: MatrixView, _ a: ConstMatrixView, weight w: ConstMatrixView, accumulate: Bool) {
+        assert(a.cols == w.cols && out.rows == a.rows && out.cols == w.rows)
+        guard out.rows > 0, out.cols > 0 else { return }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                    blasint(out.rows), blasint(out.cols), blasint(a.cols),
+                    1, a.base, blasint(a.stride), w.base, blasint(w.stride),
+                    accumulate ? 1 : 0, out.base, blasint(out.stride))
+    }
+
+    /// out[M×N] = alpha · a[M×K] · b[N×K]ᵀ: attention logits q·kᵀ/sqrt(hd) (torch.matmul(q, k.T) * scale).
+    static func matmulTransposed(out: MatrixView, _ a: ConstMatrixView, _ b: ConstMatrixView, alpha: Float) {
+        assert(a.cols == b.cols && out.rows == a.rows && out.cols == b.rows)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
+                    blasint(out.rows), blasint(out.cols), blasint(a.cols),
+                    alpha, a.base, blasint(a.stride), b.base, blasint(b.stride),
+                    0, out.base, blasint(out.stride))
+    }
+
+    /// out[M×N] += a[M×K] · b[K×N]: attention's p·v (torch.matmul(p, v)) into a running output.
+    static func matmulAccumulate(out: MatrixView, _ a: ConstMatrixView, _ b: ConstMatrixView) {
+        assert(a.cols == b.rows && out.rows == a.rows && out.cols == b.cols)
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                    blasint(out.rows), blasint(out.cols), blasint(a.cols),
+                    1, a.base, blasint(a.stride), b.base, blasint(b.stride),
+                    1, out.base, blasint(out.stride))
+    }
+
+    /// Makes OpenBLAS run single-threaded: the runtime's own workers parallelise around it, and
+    /// OpenBLAS 0.3.21's threaded sgemm mallocs a job table per call. Cheap when already 1.
+    static func useSingleThreadedBLAS() {
+        if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
+    }
+}

@@ -1,0 +1,63 @@
+// Attention.swift — blocked grouped-query attention with online softmax (flash-attention style).
+//
+// Scratch is O(query block × key block) per worker instead of heads × N² for the whole frame
+// (~675 MB at N = 3249): logits for one key block exist at a time, and a running max/sum
+// rescales the partial output as later blocks arrive.
+
+/// One attention task: every query head of one KV head, for one block of query rows.
+struct AttentionTask {
+    let config: PrunerConfig
+    let queryBlock: Int
+    let keyBlock: Int
+    let gemmOnly: Bool
+
+    /// Number of tasks for `rows` rows: KV heads × query blocks.
+    func taskCount(rows: Int) -> Int { config.kvHeads * ((rows + queryBlock - 1) / queryBlock) }
+
+    /// Computes softmax(q kᵀ/√hd + mask) v for task `task` into `out` (the attention output,
+    /// rows × heads·hd), reading q/k/v of all `rows` rows.
+    func run(task: Int, rows: Int, q: ConstMatrixView, k: ConstMatrixView, v: ConstMatrixView,
+             out: MatrixView, scratch s: Workspace.WorkerScratch) {
+        let c = config, hd = c.headDim, group = c.heads / c.kvHeads
+        let blocks = (rows + queryBlock - 1) / queryBlock
+        let kvHead = task / blocks
+        let q0 = (task % blocks) * queryBlock
+        let bq = min(queryBlock, rows - q0)
+        let stacked = group * bq
+        let causal = c.attention == .causal
+
+        // Stack the group's heads: slot g holds head kvHead·group + g for rows q0 ..< q0+bq.
+        let qs = s.stackedQ.reshaped(rows: stacked, cols: hd)
+        for g in 0..<group {
+            let head = kvHead * group + g
+            Kernels.copy(out: qs.rows(g * bq, bq), q.rows(q0, bq).columns(head * hd, hd))
+        }
+        let o = s.output.reshaped(rows: stacked, cols: hd)
+        let rowMax = s.rowMax.columns(0, stacked), rowSum = s.rowSum.columns(0, stacked)
+        Kernels.fill(o, value: 0)
+        Kernels.fill(rowMax, value: -.infinity)
+        Kernels.fill(rowSum, value: 0)
+
+        let keys = k.columns(kvHead * hd, hd), values = v.columns(kvHead * hd, hd)
+        let keyEnd = causal ? q0 + bq : rows  // causal rows never see later keys
+        let scale = 1 / Float(hd).squareRoot()
+        var k0 = 0
+        while k0 < keyEnd {
+            let bk = min(keyBlock, keyEnd - k0)
+            let logits = s.logits.reshaped(rows: stacked, cols: bk)
+            Kernels.matmulTransposed(out: logits, qs.readOnly, keys.rows(k0, bk), alpha: scale)
+            for g in 0..<group where !gemmOnly {
+                Kernels.softmaxStep(logits.rows(g * bq, bq), q0: q0, k0: k0, causal: causal,
+                                    rowMax: rowMax.columns(g * bq, bq), rowSum: rowSum.columns(g * bq, bq),
+                                    output: o.rows(g * bq, bq))
+            }
+            Kernels.matmulAccumulate(out: o, logits.readOnly, values.rows(k0, bk))
+            k0 += bk
+        }
+        Kernels.normalizeRows(o, rowSum: rowSum.readOnly)
+        for g in 0..<group {
+            let head = kvHead * group + g
+            Kernels.copy(out: out.rows(q0, bq).columns(head * hd, hd), o.rows(g * bq, bq).readOnly)
+        }
+    }
+}

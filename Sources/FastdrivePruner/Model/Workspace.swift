@@ -1,0 +1,60 @@
+// Workspace.swift — the arena carved into the named buffers of one forward pass.
+
+/// Views of every scratch buffer, laid out once at create from `ArenaLayout`. Rows include the
+/// query token (row 0). Per-worker buffers are indexed by the pool's worker id.
+struct Workspace {
+    /// Residual stream: X = [Q; V], then h after attention, then H after the MLP.
+    let x: MatrixView
+    /// RMSNorm output; the attention output reuses it (xn is dead once q/k/v exist).
+    let xn: MatrixView
+    let q: MatrixView, k: MatrixView, v: MatrixView
+    /// cos/sin of every position 0 ... maxTokens, computed at create.
+    let ropeCos: MatrixView, ropeSin: MatrixView
+    /// hq ⊙ w_s, the scorer's fused weight.
+    let fused: MatrixView
+    let workers: [WorkerScratch]
+
+    struct WorkerScratch {
+        /// A KV head's query heads stacked (group·queryBlock rows × headDim), their logits
+        /// against one key block, the running output and the online-softmax statistics.
+        let stackedQ: MatrixView
+        let logits: MatrixView
+        let output: MatrixView
+        let rowMax: MatrixView
+        let rowSum: MatrixView
+        /// One MLP chunk's gate and up projections.
+        let gate: MatrixView
+        let up: MatrixView
+    }
+
+    init(arena: inout Arena, layout: ArenaLayout) throws(PrunerError) {
+        let c = layout.config, rows = layout.maxRows
+        let d = c.hiddenSize, qw = c.heads * c.headDim, kvw = c.kvHeads * c.headDim, half = c.headDim / 2
+        func matrix(_ r: Int, _ cols: Int) throws(PrunerError) -> MatrixView {
+            MatrixView(base: try arena.floats(r * cols), rows: r, cols: cols)
+        }
+        // Same order as ArenaLayout.buffers.
+        x = try matrix(rows, d)
+        xn = try matrix(rows, max(d, qw))
+        q = try matrix(rows, qw)
+        k = try matrix(rows, kvw)
+        v = try matrix(rows, kvw)
+        ropeCos = try matrix(rows, half)
+        ropeSin = try matrix(rows, half)
+        fused = try matrix(1, d)
+        let stacked = (c.heads / c.kvHeads) * layout.queryBlock
+        var workers: [WorkerScratch] = []
+        for _ in 0..<layout.threads {
+            workers.append(WorkerScratch(
+                stackedQ: try matrix(stacked, c.headDim),
+                logits: try matrix(stacked, layout.keyBlock),
+                output: try matrix(stacked, c.headDim),
+                rowMax: try matrix(1, stacked),
+                rowSum: try matrix(1, stacked),
+                gate: try matrix(layout.chunkRows, c.intermediateSize),
+                up: try matrix(layout.chunkRows, c.intermediateSize)))
+        }
+        self.workers = workers
+        Kernels.ropeTables(cosTable: ropeCos, sinTable: ropeSin, theta: c.ropeTheta, headDim: c.headDim)
+    }
+}

@@ -1,0 +1,86 @@
+// MatrixView.swift — non-owning row-major f32 matrix views (base, rows, cols, row stride).
+//
+// The model code slices these and hands them to kernels; only Kernels/ reads `base`.
+
+/// A writable f32 matrix inside the arena: row r starts at base + r·stride.
+struct MatrixView {
+    let base: UnsafeMutablePointer<Float>
+    let rows: Int
+    let cols: Int
+    let stride: Int
+
+    init(base: UnsafeMutablePointer<Float>, rows: Int, cols: Int, stride: Int? = nil) {
+        self.base = base
+        self.rows = rows
+        self.cols = cols
+        self.stride = stride ?? cols
+        assert(rows >= 0 && cols >= 0 && self.stride >= cols)
+    }
+
+    /// Rows [start, start+count).
+    func rows(_ start: Int, _ count: Int) -> MatrixView {
+        assert(start >= 0 && count >= 0 && start + count <= rows)
+        return MatrixView(base: base + start * stride, rows: count, cols: cols, stride: stride)
+    }
+
+    /// Columns [start, start+count) of every row.
+    func columns(_ start: Int, _ count: Int) -> MatrixView {
+        assert(start >= 0 && count >= 0 && start + count <= cols)
+        return MatrixView(base: base + start, rows: rows, cols: count, stride: stride)
+    }
+
+    /// The same memory seen as rows × cols contiguous (only for a view that owns its rows).
+    func reshaped(rows: Int, cols: Int) -> MatrixView {
+        assert(rows * cols <= self.rows * stride)
+        return MatrixView(base: base, rows: rows, cols: cols)
+    }
+
+    var readOnly: ConstMatrixView { ConstMatrixView(base: UnsafePointer(base), rows: rows, cols: cols, stride: stride) }
+}
+
+/// A read-only f32 matrix (weights in the mapping, or activations read by a kernel).
+struct ConstMatrixView {
+    let base: UnsafePointer<Float>
+    let rows: Int
+    let cols: Int
+    let stride: Int
+
+    init(base: UnsafePointer<Float>, rows: Int, cols: Int, stride: Int? = nil) {
+        self.base = base
+        self.rows = rows
+        self.cols = cols
+        self.stride = stride ?? cols
+        assert(rows >= 0 && cols >= 0 && self.stride >= cols)
+    }
+
+    func rows(_ start: Int, _ count: Int) -> ConstMatrixView {
+        assert(start >= 0 && count >= 0 && start + count <= rows)
+        return ConstMatrixView(base: base + start * stride, rows: count, cols: cols, stride: stride)
+    }
+
+    func columns(_ start: Int, _ count: Int) -> ConstMatrixView {
+        assert(start >= 0 && count >= 0 && start + count <= cols)
+        return ConstMatrixView(base: base + start, rows: rows, cols: count, stride: stride)
+    }
+
+    /// Row i as a vector.
+    func row(_ i: Int) -> VectorView {
+        assert(i >= 0 && i < rows)
+        return VectorView(base: base + i * stride, count: cols)
+    }
+}
+
+/// A read-only f32 vector (norm weights, biases, the query token).
+struct VectorView {
+    let base: UnsafePointer<Float>
+    let count: Int
+
+    /// The vector as a 1 × count matrix.
+    var asRow: ConstMatrixView { ConstMatrixView(base: base, rows: 1, cols: count) }
+
+    /// Element i, for the few scalars the model reads directly (the scorer bias).
+    subscript(i: Int) -> Float {
+        assert(i >= 0 && i < count)
+        return base[i]
+    }
+}

@@ -1,0 +1,136 @@
+// WorkerPool.swift — the runtime's own threads: a fixed pool that runs parallel-for jobs.
+//
+// Multithreading comes from here, not from OpenBLAS: its threaded sgemm allocates per call,
+// while single-threaded sgemm calls made concurrently from these workers allocate nothing.
+// Workers are created at create and parked on a condition variable between jobs; a job is a
+// non-escaping closure published for the duration of `run`, so dispatching allocates nothing.
+
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
+import Synchronization
+
+final class WorkerPool: @unchecked Sendable {
+    /// Threads taking part in a job, the calling thread included.
+    let threadCount: Int
+
+    private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+    private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private let finished = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
+    private var threads: [pthread_t] = []
+
+    // Guarded by `mutex`.
+    private var generation = 0
+    private var stopping = false
+    private var busy = 0
+    private var job: ((_ task: Int, _ worker: Int) -> Void)?
+    private var taskCount = 0
+
+    private let nextTask = Atomic<Int>(0)
+
+    /// Starts `threadCount - 1` workers (the caller is worker 0).
+    init(threadCount: Int) throws(PrunerError) {
+        self.threadCount = max(1, threadCount)
+        pthread_mutex_init(mutex, nil)
+        pthread_cond_init(wake, nil)
+        pthread_cond_init(finished, nil)
+        for id in 1..<self.threadCount {
+            let context = Unmanaged.passRetained(WorkerStart(pool: self, id: id)).toOpaque()
+            var thread = pthread_t()
+            let rc = pthread_create(&thread, nil, { raw in
+                let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
+                start.pool.workerLoop(id: start.id)
+                return nil
+            }, context)
+            guard rc == 0 else {
+                Unmanaged<WorkerStart>.fromOpaque(context).release()
+                shutdown()
+                throw .outOfMemory("cannot start worker thread \(id) of \(self.threadCount) (error \(rc))")
+            }
+            threads.append(thread)
+        }
+    }
+
+    deinit {
+        shutdown()
+        pthread_cond_destroy(finished)
+        pthread_cond_destroy(wake)
+        pthread_mutex_destroy(mutex)
+        finished.deallocate()
+        wake.deallocate()
+        mutex.deallocate()
+    }
+
+    private func shutdown() {
+        pthread_mutex_lock(mutex)
+        stopping = true
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
+        for t in threads { pthread_join(t, nil) }
+        threads.removeAll()
+    }
+
+    /// Runs body(task, worker) for every task in 0..<tasks across the pool and returns when all
+    /// are done. Tasks are handed out dynamically; `worker` < threadCount indexes per-worker
+    /// scratch. No allocation.
+    func run(tasks: Int, _ body: (_ task: Int, _ worker: Int) -> Void) {
+        guard tasks > 0 else { return }
+        if threadCount == 1 || tasks == 1 {
+            for t in 0..<tasks { body(t, 0) }
+            return
+        }
+        withoutActuallyEscaping(body) { escapable in
+            pthread_mutex_lock(mutex)
+            job = escapable
+            taskCount = tasks
+            nextTask.store(0, ordering: .relaxed)
+            busy = threadCount - 1
+            generation &+= 1
+            pthread_cond_broadcast(wake)
+            pthread_mutex_unlock(mutex)
+
+            drain(escapable, worker: 0)
+
+            pthread_mutex_lock(mutex)
+            while busy > 0 { pthread_cond_wait(finished, mutex) }
+            job = nil
+            pthread_mutex_unlock(mutex)
+        }
+    }
+
+    private func drain(_ body: (Int, Int) -> Void, worker: Int) {
+        while true {
+            let t = nextTask.wrappingAdd(1, ordering: .relaxed).oldValue
+            if t >= taskCount { return }
+            body(t, worker)
+        }
+    }
+
+    private func workerLoop(id: Int) {
+        var seen = 0
+        pthread_mutex_lock(mutex)
+        while true {
+            while generation == seen && !stopping { pthread_cond_wait(wake, mutex) }
+            if stopping { break }
+            seen = generation
+            if let body = job {
+                pthread_mutex_unlock(mutex)
+                drain(body, worker: id)
+                pthread_mutex_lock(mutex)
+            }
+            busy -= 1
+            if busy == 0 { pthread_cond_signal(finished) }
+        }
+        pthread_mutex_unlock(mutex)
+    }
+}
+
+/// What a new thread needs to find its pool. Unowned: the pool's deinit joins every worker
+/// before its memory goes, and a strong reference would keep the pool alive for ever.
+private final class WorkerStart {
+    unowned(unsafe) let pool: WorkerPool
+    let id: Int
+    init(pool: WorkerPool, id: Int) { self.pool = pool; self.id = id }
+}

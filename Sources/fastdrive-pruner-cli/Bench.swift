@@ -1,0 +1,76 @@
+// Bench.swift — `bench`: latency of score() per frame through the C ABI, and its GEMM share.
+
+import ArgumentParser
+import CFastdrivePruner
+import FastdrivePruner
+#if canImport(Glibc)
+import Glibc
+#endif
+
+struct Bench: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Time score() on random tokens; print median/p10/p90 ms, GFLOP/s and the time outside GEMM.")
+
+    @Argument(help: "ReconPruner weight file (.safetensors); see `init --config full`.")
+    var weights: String
+    @Option(help: "Tokens per frame.")
+    var tokens: Int = 3249
+    @Option(help: "Worker threads (0 = all cores).")
+    var threads: UInt32 = 0
+    @Option(help: "Timed runs (after one warm-up).")
+    var runs: Int = 5
+    @Option(help: "Print one JSON line instead of text.")
+    var json = false
+
+    func run() throws {
+        let handle = try Handle(path: weights, maxTokens: tokens, threads: threads)
+        let info = handle.info
+        let d = Int(info.hidden_size)
+        var rng = Xoshiro256(seed: 1)
+        let values = (0..<tokens * d).map { _ in rng.normal() }
+        let grid = Handle.squareGrid(tokens) ?? (1, tokens)
+        var scores = [Float](repeating: 0, count: tokens)
+        var samples: [Double] = []
+        try values.withUnsafeBytes { raw in
+            var view = fastdrive_tokens(data: raw.baseAddress, dtype: FASTDRIVE_F32, n_tokens: Int64(tokens), dim: Int64(d),
+                                        row_stride: 0, grid_h: Int32(grid.0), grid_w: Int32(grid.1))
+            for i in 0...runs {
+                let t0 = nowSeconds()
+                try handle.check(fastdrive_pruner_score(handle.raw, &view, &scores))
+                if i > 0 { samples.append(nowSeconds() - t0) }
+            }
+        }
+        // The same GEMMs with the same shapes and split, nothing else: the floor of this design.
+        let swiftPruner: Pruner
+        do {
+            swiftPruner = try Pruner(path: weights, options: PrunerOptions(maxTokens: tokens, threads: Int(threads)))
+        } catch { throw CLIError(error.message) }
+        var gemmSamples: [Double] = []
+        for i in 0...runs {
+            let t0 = nowSeconds()
+            do { try swiftPruner.runGEMMsOnly(tokens: tokens) } catch { throw CLIError(error.message) }
+            if i > 0 { gemmSamples.append(nowSeconds() - t0) }
+        }
+        samples.sort()
+        gemmSamples.sort()
+        let median = samples[samples.count / 2], gemm = gemmSamples[gemmSamples.count / 2]
+        let flops = Self.flops(info: info, tokens: tokens)
+        let outside = max(0, 1 - gemm / median)
+        if json {
+            print("{\"case\":\"score\",\"n_tokens\":\(tokens),\"dim\":\(d),\"dtype\":\"f32\",\"threads\":\(info.num_threads),\"ms_median\":\(median * 1e3),\"ms_p10\":\(samples[samples.count / 10] * 1e3),\"ms_p90\":\(samples[samples.count * 9 / 10] * 1e3),\"gflops\":\(flops / median / 1e9),\"gemm_ms\":\(gemm * 1e3),\"outside_gemm\":\(outside)}")
+        } else {
+            print("score: \(tokens) tokens, D=\(d), \(info.num_threads) threads, \(samples.count) runs")
+            print("  median \(String(format2: median * 1e3)) ms  p10 \(String(format2: samples[samples.count / 10] * 1e3)) ms  p90 \(String(format2: samples[samples.count * 9 / 10] * 1e3)) ms")
+            print("  \(String(format2: flops / 1e9)) GFLOP per frame, \(String(format2: flops / median / 1e9)) GFLOP/s")
+            print("  GEMMs alone: \(String(format2: gemm * 1e3)) ms; time outside GEMM: \(String(format2: outside * 100)) %")
+        }
+    }
+
+    /// Multiply-adds ×2 of one frame: projections, attention (halved when causal), MLP.
+    static func flops(info: fastdrive_pruner_info, tokens: Int) -> Double {
+        let r = Double(tokens + 1), d = Double(info.hidden_size), i = Double(info.intermediate_size)
+        let q = Double(info.num_attention_heads * info.head_dim), kv = Double(info.num_key_value_heads * info.head_dim)
+        let attention = 4 * r * r * q * (info.attention == FASTDRIVE_ATTENTION_CAUSAL ? 0.5 : 1)
+        return 2 * r * d * (q + 2 * kv) + 2 * r * q * d + 6 * r * d * i + attention
+    }
+}

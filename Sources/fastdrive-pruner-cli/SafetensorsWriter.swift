@@ -1,0 +1,52 @@
+// SafetensorsWriter.swift — writes a SPEC §2 pruner file (header padded to 8, tensors aligned).
+
+#if canImport(Glibc)
+import Glibc
+#endif
+import FastdrivePruner
+
+/// One tensor to write: name, shape and f32 values (stored as F32, F16 or BF16).
+struct NamedTensor {
+    let name: String
+    let shape: [Int]
+    let values: [Float]
+}
+
+enum SafetensorsWriter {
+    /// Writes `tensors` with `metadata` to `path`, storing every tensor as `dtype`.
+    static func write(path: String, tensors: [NamedTensor], metadata: [(key: String, value: String)],
+                      dtype: ElementType) throws -> Int {
+        var entries: [String] = []
+        var offset = 0
+        for t in tensors {
+            let bytes = t.values.count * dtype.byteSize
+            entries.append("\"\(t.name)\":{\"dtype\":\"\(dtype.name)\",\"shape\":[\(t.shape.map(String.init).joined(separator: ","))],\"data_offsets\":[\(offset),\(offset + bytes)]}")
+            offset += bytes
+        }
+        let meta = metadata.map { "\"\($0.key)\":\"\($0.value)\"" }.joined(separator: ",")
+        var header = Array("{\"__metadata__\":{\(meta)},\(entries.joined(separator: ","))}".utf8)
+        // Pad with spaces to a multiple of 8 so the data (and every F32 tensor) is aligned.
+        while header.count % 8 != 0 { header.append(0x20) }
+
+        guard let f = fopen(path, "wb") else { throw CLIError("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+        defer { fclose(f) }
+        var n = UInt64(header.count).littleEndian
+        var ok = fwrite(&n, 8, 1, f) == 1 && fwrite(header, 1, header.count, f) == header.count
+        for t in tensors where ok {
+            ok = t.values.withUnsafeBufferPointer { v in
+                switch dtype {
+                case .f32:
+                    return fwrite(v.baseAddress, 4, v.count, f) == v.count
+                case .f16:
+                    let h = v.map { Float16($0).bitPattern }
+                    return fwrite(h, 2, h.count, f) == h.count
+                case .bf16:
+                    let b = v.map { UInt16(truncatingIfNeeded: ($0.bitPattern + 0x7fff + (($0.bitPattern >> 16) & 1)) >> 16) }
+                    return fwrite(b, 2, b.count, f) == b.count
+                }
+            }
+        }
+        guard ok else { throw CLIError("short write to '\(path)'") }
+        return 8 + header.count + offset
+    }
+}

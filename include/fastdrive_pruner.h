@@ -1,0 +1,305 @@
+/*
+ * fastdrive_pruner.h — the C API of fastdrive-pruner, a CPU runtime for ReconPruner.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * ReconPruner (FastDriveVLA, arXiv 2507.23318) gives each visual token of a VLA a
+ * foreground-saliency score; the host keeps the top-K tokens so the LLM prefill sees fewer.
+ * This runtime loads a ReconPruner weight file (safetensors), scores a frame of tokens with
+ * one Qwen2.5-VL decoder layer + query token + linear scorer, and selects the top-K, with no
+ * heap allocation after create.
+ *
+ * Typical use (error handling abbreviated to one check per call):
+ *
+ *     fastdrive_pruner *p = NULL;
+ *     if (fastdrive_pruner_create("pruner.safetensors", NULL, &p) != FASTDRIVE_OK) {
+ *         fprintf(stderr, "%s\n", fastdrive_pruner_last_error(NULL));   // why create failed
+ *         return 1;
+ *     }
+ *     fastdrive_tokens t = { vision_out, FASTDRIVE_F32, 3249, 2048, 0, 57, 57 };
+ *     float scores[3249];
+ *     int64_t keep[1624];
+ *     if (fastdrive_pruner_score(p, &t, scores) != FASTDRIVE_OK ||
+ *         fastdrive_pruner_topk(p, scores, 3249, 1624, keep) != FASTDRIVE_OK)
+ *         fprintf(stderr, "%s\n", fastdrive_pruner_last_error(p));
+ *     // keep[0..1623] are ascending token indices: gather vision_out rows for the LLM.
+ *     fastdrive_pruner_destroy(p);
+ *
+ * API stability: what is not in this file is not API. Within a major version, functions,
+ * types and enum values are only added, never changed or removed; structs that carry
+ * `struct_size` grow only at their end (see fastdrive_pruner_options). New status codes may
+ * be added: treat any non-zero status you do not know as an error.
+ *
+ * Threads: a handle is used by one thread at a time (calls on one handle must not overlap);
+ * different handles may be used concurrently from different threads. Functions without a
+ * handle are thread-safe.
+ *
+ * OpenBLAS: the runtime runs its own worker pool and calls OpenBLAS single-threaded from it;
+ * for that, create and score set OpenBLAS's process-wide thread count to 1
+ * (openblas_set_num_threads(1)), which also affects other OpenBLAS users in the process.
+ */
+#ifndef FASTDRIVE_PRUNER_H
+#define FASTDRIVE_PRUNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Version ---- */
+
+#define FASTDRIVE_VERSION_MAJOR 1
+#define FASTDRIVE_VERSION_MINOR 0
+#define FASTDRIVE_VERSION_PATCH 0
+/** MAJOR*1000000 + MINOR*1000 + PATCH, for compile-time comparisons. */
+#define FASTDRIVE_VERSION_NUMBER 1000000
+/** Equals fastdrive_pruner_version() when header and library match. */
+#define FASTDRIVE_VERSION_STRING "1.0.0"
+
+/* ---- Export and deprecation ---- */
+
+#if defined(_WIN32)
+#define FASTDRIVE_API __declspec(dllimport)
+#elif defined(__GNUC__) || defined(__clang__)
+#define FASTDRIVE_API __attribute__((visibility("default")))
+#else
+#define FASTDRIVE_API
+#endif
+
+#if defined(FASTDRIVE_NO_DEPRECATION_WARNINGS)
+#define FASTDRIVE_DEPRECATED(hint)
+#elif defined(__GNUC__) || defined(__clang__)
+#define FASTDRIVE_DEPRECATED(hint) __attribute__((deprecated(hint)))
+#else
+#define FASTDRIVE_DEPRECATED(hint)
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Types ---- */
+
+/** Opaque pruner handle: weights (mapped), config, worker pool and scratch arena. */
+typedef struct fastdrive_pruner fastdrive_pruner;
+
+/** Result of every fallible call. Values are stable; new ones may be added. */
+typedef enum fastdrive_status {
+    FASTDRIVE_OK = 0,
+    FASTDRIVE_ERR_INVALID_ARGUMENT = 1,  /* NULL pointer, k out of range, bad option */
+    FASTDRIVE_ERR_IO = 2,                /* file missing / unreadable */
+    FASTDRIVE_ERR_FORMAT = 3,            /* not a valid weight file, missing tensor, bad config */
+    FASTDRIVE_ERR_SHAPE = 4,             /* token dim != hidden size; grid_h*grid_w != n_tokens, or no grid under rope=mrope */
+    FASTDRIVE_ERR_CAPACITY = 5,          /* more tokens than the handle was created for */
+    FASTDRIVE_ERR_NON_FINITE = 6,        /* NaN or Inf in the input tokens (NaN in scores given to topk) */
+    FASTDRIVE_ERR_OUT_OF_MEMORY = 7,
+    FASTDRIVE_ERR_UNSUPPORTED = 8,       /* e.g. a dtype this build cannot compute in */
+    FASTDRIVE_ERR_INTERNAL = 9
+} fastdrive_status;
+
+/** Element type of a buffer. */
+typedef enum fastdrive_dtype {
+    FASTDRIVE_F32 = 0,   /* IEEE binary32 */
+    FASTDRIVE_F16 = 1,   /* IEEE binary16 */
+    FASTDRIVE_BF16 = 2   /* bfloat16: the upper 16 bits of a binary32 */
+} fastdrive_dtype;
+
+/** Positions inside the pruner layer (weight-file key `rope`). */
+typedef enum fastdrive_rope {
+    FASTDRIVE_ROPE_NONE = 0,   /* no rotation */
+    FASTDRIVE_ROPE_1D = 1,     /* query at 0, token i at i+1 */
+    FASTDRIVE_ROPE_MROPE = 2   /* Qwen2.5-VL multimodal RoPE over the token grid */
+} fastdrive_rope;
+
+/** Attention mask of the pruner layer (weight-file key `attention`). */
+typedef enum fastdrive_attention {
+    FASTDRIVE_ATTENTION_BIDIRECTIONAL = 0,  /* every token sees every token */
+    FASTDRIVE_ATTENTION_CAUSAL = 1          /* token i sees rows 0..i (the query is row 0) */
+} fastdrive_attention;
+
+/**
+ * Options for fastdrive_pruner_create. Start from fastdrive_pruner_default_options() or a
+ * zero-filled struct with struct_size set: every field treats 0 as its default.
+ * Fields are only ever appended; the library reads min(struct_size, its own size) bytes.
+ */
+typedef struct fastdrive_pruner_options {
+    uint32_t struct_size;        /* sizeof(fastdrive_pruner_options), for ABI growth */
+    uint32_t max_tokens;         /* arena is sized for this many visual tokens; default 4096 */
+    uint32_t num_threads;        /* 0 = all cores */
+    fastdrive_dtype compute;     /* FASTDRIVE_F32 (default) or FASTDRIVE_BF16 */
+} fastdrive_pruner_options;
+
+/* A zero-copy view of the host's visual tokens: row i starts at data + i*row_stride elements. */
+typedef struct fastdrive_tokens {
+    const void *data;            /* borrowed; read only during the call */
+    fastdrive_dtype dtype;       /* F32, F16 or BF16 */
+    int64_t n_tokens;            /* rows, 1 .. max_tokens */
+    int64_t dim;                 /* must equal the pruner's hidden size */
+    int64_t row_stride;          /* in elements; 0 = dim (contiguous) */
+    int32_t grid_h, grid_w;      /* tokens as a grid_h×grid_w frame (needed for rope=mrope); 0 = unknown */
+} fastdrive_tokens;
+
+/**
+ * What a handle was loaded with (fastdrive_pruner_describe). Set struct_size before the call;
+ * the library fills min(struct_size, its own size) bytes, so the struct may grow at its end.
+ */
+typedef struct fastdrive_pruner_info {
+    uint32_t struct_size;          /* sizeof(fastdrive_pruner_info), set by the caller */
+    uint32_t max_tokens;           /* capacity the arena was planned for */
+    uint32_t num_threads;          /* worker threads actually used (>= 1) */
+    fastdrive_dtype compute;       /* compute precision in use */
+    int64_t hidden_size;           /* D: token dim */
+    int64_t intermediate_size;     /* I: MLP width */
+    int64_t num_attention_heads;   /* H */
+    int64_t num_key_value_heads;   /* KV (grouped-query attention) */
+    int64_t head_dim;              /* hd */
+    int64_t parameter_count;       /* elements over all weight tensors */
+    double rms_norm_eps;
+    double rope_theta;
+    fastdrive_rope rope;
+    fastdrive_attention attention;
+    int32_t mrope_section[3];      /* temporal, height, width frequency pairs (rope=mrope) */
+    int64_t arena_bytes;           /* scratch allocated at create for max_tokens */
+} fastdrive_pruner_info;
+
+/* ---- Lifecycle ---- */
+
+/**
+ * The default options: struct_size set, max_tokens 4096, num_threads 0 (all cores), F32.
+ *
+ * @return a filled struct by value (16 bytes, returned in registers).
+ * @note Never fails, allocates nothing, thread-safe.
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_pruner_options fastdrive_pruner_default_options(void);
+
+/**
+ * Load a ReconPruner weight file and plan every buffer for up to `max_tokens` tokens.
+ *
+ * Validates the whole file (safetensors structure, config in __metadata__, every tensor's
+ * name, dtype and shape, finite values) before using it. F32 tensors stay in the read-only
+ * private file mapping (zero copy) when aligned; F16/BF16 or misaligned tensors are
+ * converted once into memory the handle owns. All scratch is one 64-byte-aligned arena.
+ *
+ * @param weights_path  path of the .safetensors file; not NULL; read during the call only
+ *                      (the mapping outlives it: replace the file by rename, not in place).
+ * @param options       NULL = defaults; else struct_size must be >= 16 (the 1.0 size).
+ * @param out           out, not NULL; receives the new handle, or NULL on failure.
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_IO | _ERR_FORMAT | _ERR_OUT_OF_MEMORY
+ *         | _ERR_UNSUPPORTED | _ERR_INTERNAL
+ * @note On failure fastdrive_pruner_last_error(NULL) on the same thread says why.
+ *       Allocates the handle, its arena and worker threads; thread-safe.
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_status fastdrive_pruner_create(const char *weights_path,
+                                                       const fastdrive_pruner_options *options,
+                                                       fastdrive_pruner **out);
+
+/**
+ * Release a handle: joins its workers, frees its arena, unmaps its weights.
+ *
+ * @param p  handle from fastdrive_pruner_create, or NULL (a no-op). Not used afterwards.
+ * @note Must not overlap another call on the same handle.
+ * @since 1.0
+ */
+FASTDRIVE_API void fastdrive_pruner_destroy(fastdrive_pruner *p);
+
+/**
+ * Describe a handle: its model config, capacity and compute settings.
+ *
+ * @param p    handle; not NULL.
+ * @param out  out, not NULL; out->struct_size must be set (>= 8).
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT
+ * @note No allocation; `out` untouched on failure.
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_status fastdrive_pruner_describe(const fastdrive_pruner *p,
+                                                         fastdrive_pruner_info *out);
+
+/* ---- Scoring ---- */
+
+/**
+ * Score every token in `tokens` with the ReconPruner head (SPEC §1): higher = more foreground.
+ *
+ * @param p       handle; not NULL; one thread at a time.
+ * @param tokens  borrowed view, read only during the call; not NULL; data not NULL;
+ *                dim == hidden size; 1 <= n_tokens <= max_tokens; row_stride 0 or >= dim;
+ *                under rope=mrope grid_h*grid_w == n_tokens (otherwise the grid is optional,
+ *                but if given it must match).
+ * @param scores  out, [tokens->n_tokens] floats; not NULL; written only on FASTDRIVE_OK.
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
+ * @note No heap allocation. On error, `scores` is untouched and last_error() says why.
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_status fastdrive_pruner_score(fastdrive_pruner *p,
+                                                      const fastdrive_tokens *tokens,
+                                                      float *scores /* [n_tokens] */);
+
+/**
+ * Select the K highest scores: ties go to the lower index, indices come out ascending.
+ * +Inf/-Inf rank as numbers; a NaN score is rejected (FASTDRIVE_ERR_NON_FINITE).
+ *
+ * @param p        handle; not NULL (its error slot receives the message).
+ * @param scores   [n] floats, borrowed; not NULL.
+ * @param n        1 .. max_tokens of the handle.
+ * @param k        1 .. n (see fastdrive_keep_count for a keep ratio).
+ * @param indices  out, [k] int64; not NULL; written only on FASTDRIVE_OK.
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_CAPACITY | _ERR_NON_FINITE
+ * @note O(n log k), no heap allocation. On error, `indices` is untouched.
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_status fastdrive_pruner_topk(fastdrive_pruner *p, const float *scores,
+                                                     int64_t n, int64_t k,
+                                                     int64_t *indices /* [k], ascending */);
+
+/**
+ * K for a keep ratio: K = floor(ratio * n) clamped to [1, n] (pruning ratio q: ratio = 1 - q;
+ * 2436 / 1624 / 812 of 3249 at 25 / 50 / 75 % pruning).
+ *
+ * @param n      tokens, >= 1.
+ * @param ratio  share of tokens to keep, in (0, 1].
+ * @param out_k  out, not NULL; written only on FASTDRIVE_OK.
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT
+ * @note Pure; thread-safe; no allocation.
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_status fastdrive_keep_count(int64_t n, double ratio, int64_t *out_k);
+
+/* ---- Errors & version ---- */
+
+/**
+ * A short static description of a status ("invalid argument", …).
+ *
+ * @return static text, never NULL; "unknown status" for values this library does not know.
+ * @since 1.0
+ */
+FASTDRIVE_API const char *fastdrive_status_string(fastdrive_status s);
+
+/**
+ * Detail of the last failure: a one-line message naming the argument, key or tensor.
+ *
+ * @param p  a handle: its last failure ("" if none). NULL: the last failed create on the
+ *           calling thread ("" if none).
+ * @return never NULL; valid until the next call on the same handle (or thread, for NULL).
+ *         A successful call does not clear it. Messages are truncated to 255 bytes.
+ * @since 1.0
+ */
+FASTDRIVE_API const char *fastdrive_pruner_last_error(const fastdrive_pruner *p);
+
+/**
+ * The library's version, "MAJOR.MINOR.PATCH"; compare with FASTDRIVE_VERSION_STRING.
+ *
+ * @return static text, never NULL.
+ * @since 1.0
+ */
+FASTDRIVE_API const char *fastdrive_pruner_version(void);
+
+/**
+ * The library's version as MAJOR*1000000 + MINOR*1000 + PATCH (FASTDRIVE_VERSION_NUMBER).
+ * @since 1.0
+ */
+FASTDRIVE_API int32_t fastdrive_version_number(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FASTDRIVE_PRUNER_H */
