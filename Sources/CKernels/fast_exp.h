@@ -8,7 +8,7 @@
 #include <stdint.h>
 #include <string.h>
 
-static inline float fdk_exp(float x) {
+static inline float fdk_exp_f32(float x) {
     // Clamp so 2^n stays a normal float; exp(-87.3) ≈ 1.2e-38 is 0 for every use here.
     x = x < -87.3f ? -87.3f : x;
     x = x > 88.3f ? 88.3f : x;

@@ -19,12 +19,12 @@ static float exp_shift_sum(float *s, int64_t n, float shift) {
     int64_t i = 0;
     for (; i + 16 <= n; i += 16)
         for (int j = 0; j < 16; j++) {
-            float e = fdk_exp(s[i + j] - shift);
+            float e = fdk_exp_f32(s[i + j] - shift);
             s[i + j] = e;
             acc[j] += e;
         }
     for (; i < n; i++) {
-        float e = fdk_exp(s[i] - shift);
+        float e = fdk_exp_f32(s[i] - shift);
         s[i] = e;
         acc[i & 15] += e;
     }
@@ -55,13 +55,18 @@ void fdk_softmax_block(float *s, int64_t lds, int64_t rows, int64_t cols, int64_
         const float m_new = m_blk > m_old ? m_blk : m_old;
         const float sum = exp_shift_sum(sr, visible, m_new);
         if (m_new != m_old && row_sum[r] != 0.0f) {
-            const float correction = fdk_exp(m_old - m_new);
+            const float correction = fdk_exp_f32(m_old - m_new);
             row_sum[r] *= correction;
             scale(o + r * ldo, correction, head_dim);
         }
         row_sum[r] += sum;
         row_max[r] = m_new;
     }
+}
+
+FDK_MULTIVERSION
+void fdk_exp(float *x, int64_t n) {
+    for (int64_t i = 0; i < n; i++) x[i] = fdk_exp_f32(x[i]);
 }
 
 void fdk_normalize_rows(float *o, int64_t ldo, const float *row_sum, int64_t rows, int64_t cols) {

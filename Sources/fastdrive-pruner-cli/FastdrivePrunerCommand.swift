@@ -145,8 +145,11 @@ struct Init: ParsableCommand {
         case "bf16": .bf16
         default: throw CLIError("--dtype must be f32, f16 or bf16")
         }
-        let bytes = try SafetensorsWriter.write(path: out, tensors: RandomPruner.tensors(config: c, seed: seed),
+        let bytes: Int
+        do {
+            bytes = try SafetensorsWriter.write(path: out, tensors: RandomPruner.tensors(config: c, seed: seed),
                                                 metadata: c.metadata, dtype: type)
+        } catch { throw CLIError(error.message) }
         print("wrote \(out): \(c.parameterCount) parameters, \(bytes) bytes, rope=\(c.rope.name), attention=\(c.attention.name)")
     }
 }

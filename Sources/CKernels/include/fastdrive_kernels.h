@@ -60,6 +60,9 @@ void fdk_softmax_block(float *s, int64_t lds, int64_t rows, int64_t cols, int64_
                        int32_t causal, float *row_max, float *row_sum,
                        float *o, int64_t ldo, int64_t head_dim);
 
+/// x[n] = exp(x[n]) with the runtime's vectorised exponential (exposed so tests pin its accuracy).
+void fdk_exp(float *x, int64_t n);
+
 /// o[r][c] /= row_sum[r] for the final normalisation of the attention output.
 void fdk_normalize_rows(float *o, int64_t ldo, const float *row_sum, int64_t rows, int64_t cols);
 

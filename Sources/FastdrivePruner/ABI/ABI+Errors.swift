@@ -23,7 +23,9 @@ extension PrunerError {
 /// there is no live handle) and returns its status.
 func fail(_ error: PrunerError, function: StaticString, handle: PrunerHandle? = nil) -> fastdrive_status {
     let slot = handle?.lastError ?? ThreadErrorSlot.current
-    slot.set("\(function): \(error.message)")
+    // #function reads "fastdrive_pruner_create(_:_:_:)": keep the C name.
+    let name = "\(function)".prefix { $0 != "(" }
+    slot.set("\(name): \(error.message)")
     return error.status
 }
 

@@ -26,4 +26,10 @@ extension Kernels {
         let bad = fdk_find_nan(x.base, Int64(x.count))
         return bad < 0 ? nil : Int(bad)
     }
+
+    /// out[n] = source[n] rounded to bf16 (nearest even).
+    static func convertToBF16(out: inout [UInt16], _ source: UnsafeBufferPointer<Float>) {
+        precondition(out.count == source.count)
+        out.withUnsafeMutableBufferPointer { fdk_convert_f32_to_bf16($0.baseAddress, source.baseAddress, Int64(source.count)) }
+    }
 }

@@ -2,20 +2,28 @@
 
 #if canImport(Glibc)
 import Glibc
+#elseif canImport(Musl)
+import Musl
 #endif
-import FastdrivePruner
 
 /// One tensor to write: name, shape and f32 values (stored as F32, F16 or BF16).
-struct NamedTensor {
-    let name: String
-    let shape: [Int]
-    let values: [Float]
+public struct NamedTensor: Sendable {
+    public let name: String
+    public let shape: [Int]
+    public var values: [Float]
+
+    public init(name: String, shape: [Int], values: [Float]) {
+        self.name = name
+        self.shape = shape
+        self.values = values
+    }
 }
 
-enum SafetensorsWriter {
-    /// Writes `tensors` with `metadata` to `path`, storing every tensor as `dtype`.
-    static func write(path: String, tensors: [NamedTensor], metadata: [(key: String, value: String)],
-                      dtype: ElementType) throws -> Int {
+/// Writes weight files for the tools and tests (the runtime itself only reads). Not API.
+public enum SafetensorsWriter {
+    /// Writes `tensors` with `metadata` to `path`, storing every tensor as `dtype`; returns bytes written.
+    public static func write(path: String, tensors: [NamedTensor], metadata: [(key: String, value: String)],
+                             dtype: ElementType) throws(PrunerError) -> Int {
         var entries: [String] = []
         var offset = 0
         for t in tensors {
@@ -28,7 +36,7 @@ enum SafetensorsWriter {
         // Pad with spaces to a multiple of 8 so the data (and every F32 tensor) is aligned.
         while header.count % 8 != 0 { header.append(0x20) }
 
-        guard let f = fopen(path, "wb") else { throw CLIError("cannot write '\(path)': \(String(cString: strerror(errno)))") }
+        guard let f = fopen(path, "wb") else { throw .io("cannot write '\(path)': \(MappedFile.describeErrno())") }
         defer { fclose(f) }
         var n = UInt64(header.count).littleEndian
         var ok = fwrite(&n, 8, 1, f) == 1 && fwrite(header, 1, header.count, f) == header.count
@@ -41,12 +49,13 @@ enum SafetensorsWriter {
                     let h = v.map { Float16($0).bitPattern }
                     return fwrite(h, 2, h.count, f) == h.count
                 case .bf16:
-                    let b = v.map { UInt16(truncatingIfNeeded: ($0.bitPattern + 0x7fff + (($0.bitPattern >> 16) & 1)) >> 16) }
+                    var b = [UInt16](repeating: 0, count: v.count)
+                    Kernels.convertToBF16(out: &b, v)
                     return fwrite(b, 2, b.count, f) == b.count
                 }
             }
         }
-        guard ok else { throw CLIError("short write to '\(path)'") }
+        guard ok else { throw .io("short write to '\(path)'") }
         return 8 + header.count + offset
     }
 }

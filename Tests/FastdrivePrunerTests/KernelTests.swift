@@ -1,0 +1,70 @@
+// KernelTests.swift — the C kernels against plain Swift loops in Double.
+
+import CKernels
+import Testing
+@testable import FastdrivePruner
+
+@Suite("kernels")
+struct KernelTests {
+    @Test("fast exp is within 2 ulp of libm over the attention range")
+    func fastExp() {
+        var x = [Float]()
+        var v: Float = -87
+        while v < 88 { x.append(v); v += 0.0137 }
+        var e = x
+        fdk_exp(&e, Int64(e.count))
+        for (xi, got) in zip(x, e) {
+            let want = Float(Foundation_exp(Double(xi)))
+            #expect(abs(got - want) <= 2 * want.ulp, "exp(\(xi)) = \(got), want \(want)")
+        }
+    }
+
+    @Test("f16 and bf16 conversion is exact, finds the first non-finite value")
+    func conversion() {
+        let halves: [UInt16] = [0x0000, 0x8000, 0x0001, 0x03FF, 0x0400, 0x3C00, 0xC000, 0x7BFF, 0x7C00, 0xFC00, 0x7E00]
+        var out = [Float](repeating: 0, count: halves.count)
+        let bad = fdk_convert_to_f32(&out, halves, 1, Int64(halves.count))
+        #expect(bad == 8)
+        for (h, f) in zip(halves, out) {
+            let want = Float(Float16(bitPattern: h))
+            #expect(f.bitPattern == want.bitPattern || (f.isNaN && want.isNaN), "half \(h)")
+        }
+        let bf: [UInt16] = [0x3F80, 0xC049, 0x0001, 0x7F7F]
+        var out2 = [Float](repeating: 0, count: 4)
+        #expect(fdk_convert_to_f32(&out2, bf, 2, 4) == -1)
+        #expect(out2 == bf.map { Float(bitPattern: UInt32($0) << 16) })
+        var back = [UInt16](repeating: 0, count: 4)
+        fdk_convert_f32_to_bf16(&back, out2, 4)
+        #expect(back == bf)
+    }
+
+    @Test("RMSNorm matches a Double reference")
+    func rmsNorm() {
+        let n = 77, rows = 3
+        let x = TestModel.values(n * rows, seed: 3).map { $0 * 10 }
+        let w = TestModel.values(n, seed: 4)
+        var out = [Float](repeating: 0, count: n * rows)
+        fdk_rmsnorm(&out, Int64(n), x, Int64(n), w, Int64(rows), Int64(n), 1e-6)
+        for r in 0..<rows {
+            let row = x[r * n..<(r + 1) * n].map(Double.init)
+            let inv = 1 / (row.map { $0 * $0 }.reduce(0, +) / Double(n) + 1e-6).squareRoot()
+            for i in 0..<n {
+                #expect(approxEqual(out[r * n + i], Float(row[i] * inv * Double(w[i])), rel: 1e-5, abs: 1e-6))
+            }
+        }
+    }
+
+    @Test("SwiGLU matches silu(g)·u")
+    func swiglu() {
+        var g = TestModel.values(50, seed: 8).map { $0 * 20 }
+        let u = TestModel.values(50, seed: 9)
+        let want = zip(g, u).map { Float(Double($0) / (1 + Foundation_exp(-Double($0))) * Double($1)) }
+        fdk_swiglu(&g, 50, u, 50, 1, 50)
+        for i in 0..<50 { #expect(approxEqual(g[i], want[i], rel: 1e-5, abs: 1e-6)) }
+    }
+}
+
+#if canImport(Glibc)
+import Glibc
+private func Foundation_exp(_ x: Double) -> Double { Glibc.exp(x) }
+#endif
