@@ -4,21 +4,30 @@
 // (~675 MB at N = 3249): logits for one key block exist at a time, and a running max/sum
 // rescales the partial output as later blocks arrive.
 
-/// One attention task: every query head of one KV head, for one block of query rows.
-struct AttentionTask {
+/// Phase 2. One task: every query head of one KV head, for one block of query rows.
+final class AttentionPhase: ParallelJob {
     let config: PrunerConfig
+    let workspace: Workspace
     let queryBlock: Int
     let keyBlock: Int
-    let gemmOnly: Bool
+    var frame = FrameGeometry()
+
+    init(config: PrunerConfig, workspace: Workspace, queryBlock: Int, keyBlock: Int) {
+        self.config = config
+        self.workspace = workspace
+        self.queryBlock = queryBlock
+        self.keyBlock = keyBlock
+    }
 
     /// Number of tasks for `rows` rows: KV heads × query blocks.
     func taskCount(rows: Int) -> Int { config.kvHeads * ((rows + queryBlock - 1) / queryBlock) }
 
-    /// Computes softmax(q kᵀ/√hd + mask) v for task `task` into `out` (the attention output,
-    /// rows × heads·hd), reading q/k/v of all `rows` rows.
-    func run(task: Int, rows: Int, q: ConstMatrixView, k: ConstMatrixView, v: ConstMatrixView,
-             out: MatrixView, scratch s: Workspace.WorkerScratch) {
-        let c = config, hd = c.headDim, group = c.heads / c.kvHeads
+    /// softmax(q kᵀ/√hd + mask) v for one (KV head, query block) into the attention output
+    /// (rows × heads·hd), reading q/k/v of all rows.
+    func run(task: Int, worker: Int) {
+        let c = config, hd = c.headDim, group = c.heads / c.kvHeads, rows = frame.rows
+        let s = workspace.workers[worker], out = workspace.attention
+        let q = workspace.q.readOnly, k = workspace.k.readOnly, v = workspace.v.readOnly
         let blocks = (rows + queryBlock - 1) / queryBlock
         let kvHead = task / blocks
         let q0 = (task % blocks) * queryBlock
@@ -46,7 +55,7 @@ struct AttentionTask {
             let bk = min(keyBlock, keyEnd - k0)
             let logits = s.logits.reshaped(rows: stacked, cols: bk)
             Kernels.matmulTransposed(out: logits, qs.readOnly, keys.rows(k0, bk), alpha: scale)
-            for g in 0..<group where !gemmOnly {
+            for g in 0..<group where !frame.gemmOnly {
                 Kernels.softmaxStep(logits.rows(g * bq, bq), q0: q0, k0: k0, causal: causal,
                                     rowMax: rowMax.columns(g * bq, bq), rowSum: rowSum.columns(g * bq, bq),
                                     output: o.rows(g * bq, bq))

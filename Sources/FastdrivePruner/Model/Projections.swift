@@ -1,42 +1,45 @@
-// Projections.swift — the pre-attention half of the layer for one chunk of rows.
+// Projections.swift — phase 1: rms1, q/k/v projections with biases, RoPE, per row chunk.
 
 /// For rows [r0, r0+n): xn = rms1(x); q/k/v = xn·Wᵀ + b; RoPE on q and k.
-struct ProjectionChunk {
+final class ProjectionPhase: ParallelJob {
     let weights: WeightSet
     let config: PrunerConfig
-    let gemmOnly: Bool
+    let workspace: Workspace
+    var frame = FrameGeometry()
 
-    func run(rows r0: Int, count n: Int, x: MatrixView, normed: MatrixView, q: MatrixView, k: MatrixView,
-             v: MatrixView, rope: RoPEPositions) {
-        let xn = normed.rows(r0, n).columns(0, config.hiddenSize)
-        if !gemmOnly {
-            Kernels.rmsNorm(out: xn, x.rows(r0, n).readOnly, weight: weights.inputNorm, eps: Float(config.rmsNormEps))
+    init(weights: WeightSet, config: PrunerConfig, workspace: Workspace) {
+        self.weights = weights
+        self.config = config
+        self.workspace = workspace
+    }
+
+    func run(task: Int, worker: Int) {
+        let (r0, n) = frame.chunk(task)
+        guard n > 0 else { return }
+        let w = workspace, c = config
+        let xn = w.xn.rows(r0, n).columns(0, c.hiddenSize)
+        if !frame.gemmOnly {
+            Kernels.rmsNorm(out: xn, w.x.rows(r0, n).readOnly, weight: weights.inputNorm, eps: Float(c.rmsNormEps))
         }
         // y = xn·Wᵀ + b: the bias is pre-loaded and the GEMM accumulates onto it.
-        func project(_ out: MatrixView, _ w: ConstMatrixView, _ b: VectorView) {
-            if !gemmOnly { Kernels.broadcastRows(out: out.rows(r0, n), b) }
-            Kernels.linear(out: out.rows(r0, n), xn.readOnly, weight: w, accumulate: true)
+        func project(_ out: MatrixView, _ weight: ConstMatrixView, _ bias: VectorView) {
+            if !frame.gemmOnly { Kernels.broadcastRows(out: out.rows(r0, n), bias) }
+            Kernels.linear(out: out.rows(r0, n), xn.readOnly, weight: weight, accumulate: true)
         }
-        project(q, weights.qProj, weights.qBias)
-        project(k, weights.kProj, weights.kBias)
-        project(v, weights.vProj, weights.vBias)
-        if gemmOnly { return }
-        rope.apply(q.rows(r0, n), row0: r0, heads: config.heads)
-        rope.apply(k.rows(r0, n), row0: r0, heads: config.kvHeads)
+        project(w.q, weights.qProj, weights.qBias)
+        project(w.k, weights.kProj, weights.kBias)
+        project(w.v, weights.vProj, weights.vBias)
+        guard !frame.gemmOnly, c.rope != .none else { return }
+        rope(w.q.rows(r0, n), row0: r0, heads: c.heads)
+        rope(w.k.rows(r0, n), row0: r0, heads: c.kvHeads)
     }
-}
 
-/// Where each row sits for RoPE in this call (SPEC §1): the mode, the grid, the angle tables.
-struct RoPEPositions {
-    let mode: RoPEMode
-    let gridW: Int
-    let headDim: Int
-    let sections: (Int, Int)
-    let cosTable: ConstMatrixView
-    let sinTable: ConstMatrixView
-
-    func apply(_ x: MatrixView, row0: Int, heads: Int) {
-        Kernels.rope(x, row0: row0, heads: heads, headDim: headDim, cosTable: cosTable, sinTable: sinTable,
-                     mode: mode, gridW: gridW, sections: sections)
+    /// SPEC §1 positions: 1d puts row r at r; mrope puts the query at (0,0,0) and token i at
+    /// (1, 1 + i / grid_w, 1 + i % grid_w), each frequency pair taking its section's axis.
+    private func rope(_ x: MatrixView, row0: Int, heads: Int) {
+        let c = config
+        Kernels.rope(x, row0: row0, heads: heads, headDim: c.headDim, cosTable: workspace.ropeCos.readOnly,
+                     sinTable: workspace.ropeSin.readOnly, mode: c.rope, gridW: frame.gridW,
+                     sections: (c.mropeSection[0], c.mropeSection[1]))
     }
 }

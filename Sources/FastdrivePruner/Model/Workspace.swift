@@ -2,7 +2,7 @@
 
 /// Views of every scratch buffer, laid out once at create from `ArenaLayout`. Rows include the
 /// query token (row 0). Per-worker buffers are indexed by the pool's worker id.
-struct Workspace {
+struct Workspace: @unchecked Sendable {
     /// Residual stream: X = [Q; V], then h after attention, then H after the MLP.
     let x: MatrixView
     /// RMSNorm output; the attention output reuses it (xn is dead once q/k/v exist).
@@ -13,6 +13,9 @@ struct Workspace {
     /// hq ⊙ w_s, the scorer's fused weight.
     let fused: MatrixView
     let workers: [WorkerScratch]
+
+    /// The attention output (rows × heads·hd), in the xn buffer.
+    var attention: MatrixView { xn.columns(0, q.cols) }
 
     struct WorkerScratch {
         /// A KV head's query heads stacked (group·queryBlock rows × headDim), their logits

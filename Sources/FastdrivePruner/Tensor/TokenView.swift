@@ -27,10 +27,12 @@ struct TokenView {
         guard gridH >= 0, gridW >= 0 else {
             throw .invalidArgument("tokens grid \(gridH)×\(gridW) has a negative side")
         }
-        let span = PrunerError.invalidArgument("tokens view of \(n) rows × stride \(rowStride) overflows")
-        let last = try checkedMul(n - 1, rowStride, or: span)
-        let elements = try checkedAdd(last, dim, or: span)
-        _ = try checkedMul(elements, dtype.byteSize, or: span)
+        let (last, o1) = (n - 1).multipliedReportingOverflow(by: rowStride)
+        let (elements, o2) = last.addingReportingOverflow(dim)
+        let (_, o3) = elements.multipliedReportingOverflow(by: dtype.byteSize)
+        guard !(o1 || o2 || o3) else {
+            throw .invalidArgument("tokens view of \(n) rows × stride \(rowStride) overflows")
+        }
         self.base = base
         self.dtype = dtype
         self.n = n

@@ -3,7 +3,8 @@
 // Multithreading comes from here, not from OpenBLAS: its threaded sgemm allocates per call,
 // while single-threaded sgemm calls made concurrently from these workers allocate nothing.
 // Workers are created at create and parked on a condition variable between jobs; a job is a
-// non-escaping closure published for the duration of `run`, so dispatching allocates nothing.
+// preallocated ParallelJob object published for the duration of `run`, so dispatching
+// allocates nothing.
 
 #if canImport(Glibc)
 import Glibc
@@ -25,7 +26,7 @@ final class WorkerPool: @unchecked Sendable {
     private var generation = 0
     private var stopping = false
     private var busy = 0
-    private var job: ((_ task: Int, _ worker: Int) -> Void)?
+    private var job: (any ParallelJob)?
     private var taskCount = 0
 
     private let nextTask = Atomic<Int>(0)
@@ -72,39 +73,36 @@ final class WorkerPool: @unchecked Sendable {
         threads.removeAll()
     }
 
-    /// Runs body(task, worker) for every task in 0..<tasks across the pool and returns when all
-    /// are done. Tasks are handed out dynamically; `worker` < threadCount indexes per-worker
-    /// scratch. No allocation.
-    func run(tasks: Int, _ body: (_ task: Int, _ worker: Int) -> Void) {
+    /// Runs job.run(task:worker:) for every task in 0..<tasks across the pool and returns when
+    /// all are done. Tasks are handed out dynamically. No allocation.
+    func run(tasks: Int, _ job: any ParallelJob) {
         guard tasks > 0 else { return }
         if threadCount == 1 || tasks == 1 {
-            for t in 0..<tasks { body(t, 0) }
+            for t in 0..<tasks { job.run(task: t, worker: 0) }
             return
         }
-        withoutActuallyEscaping(body) { escapable in
-            pthread_mutex_lock(mutex)
-            job = escapable
-            taskCount = tasks
-            nextTask.store(0, ordering: .relaxed)
-            busy = threadCount - 1
-            generation &+= 1
-            pthread_cond_broadcast(wake)
-            pthread_mutex_unlock(mutex)
+        pthread_mutex_lock(mutex)
+        self.job = job
+        taskCount = tasks
+        nextTask.store(0, ordering: .relaxed)
+        busy = threadCount - 1
+        generation &+= 1
+        pthread_cond_broadcast(wake)
+        pthread_mutex_unlock(mutex)
 
-            drain(escapable, worker: 0)
+        drain(job, worker: 0)
 
-            pthread_mutex_lock(mutex)
-            while busy > 0 { pthread_cond_wait(finished, mutex) }
-            job = nil
-            pthread_mutex_unlock(mutex)
-        }
+        pthread_mutex_lock(mutex)
+        while busy > 0 { pthread_cond_wait(finished, mutex) }
+        self.job = nil
+        pthread_mutex_unlock(mutex)
     }
 
-    private func drain(_ body: (Int, Int) -> Void, worker: Int) {
+    private func drain(_ job: any ParallelJob, worker: Int) {
         while true {
             let t = nextTask.wrappingAdd(1, ordering: .relaxed).oldValue
             if t >= taskCount { return }
-            body(t, worker)
+            job.run(task: t, worker: worker)
         }
     }
 
@@ -115,9 +113,9 @@ final class WorkerPool: @unchecked Sendable {
             while generation == seen && !stopping { pthread_cond_wait(wake, mutex) }
             if stopping { break }
             seen = generation
-            if let body = job {
+            if let job {
                 pthread_mutex_unlock(mutex)
-                drain(body, worker: id)
+                drain(job, worker: id)
                 pthread_mutex_lock(mutex)
             }
             busy -= 1

@@ -1,0 +1,20 @@
+// FrameGeometry.swift — the per-call shape of a frame: rows, row chunks, grid.
+
+/// What one `score` call looks like to the phases: set before each pass, read by the workers.
+struct FrameGeometry {
+    /// Rows of the pass: the query token plus the frame's tokens.
+    var rows = 0
+    /// Row chunks of the row-parallel phases (equal sizes, a multiple of the thread count).
+    var chunkCount = 0
+    var chunkSize = 0
+    /// Grid width for mrope positions.
+    var gridW = 1
+    /// Benchmarks only: run the GEMMs of the pass and nothing else.
+    var gemmOnly = false
+
+    /// Rows [start, start + count) of chunk `i` (count may be 0 for trailing chunks).
+    func chunk(_ i: Int) -> (start: Int, count: Int) {
+        let start = i * chunkSize
+        return (start, max(0, min(chunkSize, rows - start)))
+    }
+}
