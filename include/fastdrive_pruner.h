@@ -160,6 +160,42 @@ typedef struct fastdrive_pruner_info {
     int64_t arena_bytes;           /* scratch allocated at create for max_tokens */
 } fastdrive_pruner_info;
 
+/**
+ * Token-selection policies for fastdrive_select: ReconPruner and the paper's baselines, so one
+ * host can compare them on its own data by changing one argument.
+ */
+typedef enum fastdrive_policy {
+    /** ReconPruner scores (FastDriveVLA, arXiv 2507.23318): computed by the handle, or `aux` if given. */
+    FASTDRIVE_POLICY_RECONPRUNER = 0,
+    /** DivPrune (Alvar et al., CVPR 2025): greedy max-min diversity on cosine distance of the tokens. */
+    FASTDRIVE_POLICY_DIVPRUNE = 1,
+    /** FastV-style (Chen et al., ECCV 2024): top-K of host-supplied per-token attention (`aux`). */
+    FASTDRIVE_POLICY_ATTENTION = 2,
+    /** VisPruner (Zhang et al., ICCV 2025): important tokens by `aux`, the rest by removing duplicates. */
+    FASTDRIVE_POLICY_VISPRUNER = 3,
+    /** Top-K of the tokens' L2 norms. */
+    FASTDRIVE_POLICY_NORM = 4,
+    /** K tokens evenly spaced over the frame (deterministic). */
+    FASTDRIVE_POLICY_UNIFORM = 5,
+    /** K tokens uniformly at random, reproducible from `seed`. */
+    FASTDRIVE_POLICY_RANDOM = 6
+} fastdrive_policy;
+
+/**
+ * Parameters of fastdrive_select. Zero-fill, then set struct_size, policy and k: every other
+ * field treats 0/NULL as its default. Fields are only ever appended.
+ */
+typedef struct fastdrive_select_params {
+    uint32_t struct_size;        /* sizeof(fastdrive_select_params), for ABI growth */
+    fastdrive_policy policy;
+    int64_t k;                   /* tokens to keep, 1 .. n_tokens */
+    const float *aux;            /* [aux_count] per-token importance: required by ATTENTION and
+                                    VISPRUNER, optional precomputed scores for RECONPRUNER; NULL otherwise */
+    int64_t aux_count;           /* must equal tokens->n_tokens when aux is given */
+    double important_ratio;      /* VISPRUNER: share of k taken by importance; 0 = default (see policy doc) */
+    uint64_t seed;               /* RANDOM: seed of the reproducible draw */
+} fastdrive_select_params;
+
 /* ---- Lifecycle ---- */
 
 /**
@@ -262,6 +298,24 @@ FASTDRIVE_API fastdrive_status fastdrive_pruner_topk(fastdrive_pruner *p, const 
  * @since 1.0
  */
 FASTDRIVE_API fastdrive_status fastdrive_keep_count(int64_t n, double ratio, int64_t *out_k);
+
+/**
+ * Select `params->k` tokens of `tokens` with a policy; indices come out ascending.
+ *
+ * @param p        handle; not NULL; one thread at a time (its arena is the scratch).
+ * @param tokens   borrowed view as for fastdrive_pruner_score; not NULL (every policy checks it,
+ *                 though ATTENTION, UNIFORM and RANDOM read only its shape).
+ * @param params   not NULL; struct_size >= the 1.0 size; policy a known value.
+ * @param indices  out, [params->k] int64; not NULL; written only on FASTDRIVE_OK.
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT (NULL, unknown policy, k out of range, aux
+ *         missing where required or aux_count != n_tokens, NaN in aux) | _ERR_SHAPE
+ *         | _ERR_CAPACITY | _ERR_NON_FINITE
+ * @note No heap allocation. On error `indices` is untouched and last_error() says why.
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_status fastdrive_select(fastdrive_pruner *p, const fastdrive_tokens *tokens,
+                                                const fastdrive_select_params *params,
+                                                int64_t *indices /* [k], ascending */);
 
 /* ---- Errors & version ---- */
 

@@ -1,0 +1,76 @@
+// six_cameras.cpp — a driving stack's step: six camera frames → prune each to 50 % → one LLM buffer.
+//
+// usage: six_cameras WEIGHTS.safetensors [GRID_SIDE=57] [THREADS=0]
+//
+// For every camera: score its tokens, keep the top half (ascending indices, original order),
+// gather the kept rows of the vision encoder's output into one contiguous buffer for the LLM,
+// and record each kept token's (t, h, w) position — t the camera index, (h, w) its grid cell —
+// so the LLM's M-RoPE sees every kept token where it was. Frames are synthetic here.
+#include "fastdrive_pruner.hpp"
+
+#include <chrono>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <vector>
+
+struct Position {
+    std::int32_t t, h, w;
+};
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        std::fprintf(stderr, "usage: %s WEIGHTS.safetensors [GRID_SIDE=57] [THREADS=0]\n", argv[0]);
+        return 2;
+    }
+    const int side = argc > 2 ? std::atoi(argv[2]) : 57;
+    const std::int64_t n = static_cast<std::int64_t>(side) * side;
+    const int cameras = 6;
+    try {
+        fastdrive::Options options;
+        options.max_tokens = static_cast<std::uint32_t>(n);
+        options.num_threads = argc > 3 ? static_cast<std::uint32_t>(std::atoi(argv[3])) : 0;
+        fastdrive::Pruner pruner(argv[1], options);
+        const std::int64_t d = pruner.info().hidden_size;
+        const std::int64_t k = fastdrive::keep_count(n, 0.5);
+
+        // The vision encoder's output for six cameras, one [n × d] block each.
+        std::vector<float> vision(static_cast<std::size_t>(cameras * n * d));
+        for (std::size_t i = 0; i < vision.size(); i++) vision[i] = static_cast<float>(std::sin(0.0013 * static_cast<double>(i % 104729)));
+
+        std::vector<float> scores(static_cast<std::size_t>(n));
+        std::vector<std::int64_t> keep(static_cast<std::size_t>(k));
+        std::vector<float> llm_tokens;                 // kept rows of all cameras, camera-major
+        std::vector<Position> llm_positions;           // (t, h, w) of each kept row
+        llm_tokens.reserve(static_cast<std::size_t>(cameras * k * d));
+        llm_positions.reserve(static_cast<std::size_t>(cameras * k));
+
+        const auto start = std::chrono::steady_clock::now();
+        for (int c = 0; c < cameras; c++) {
+            fastdrive::Frame frame;
+            frame.data = vision.data() + static_cast<std::size_t>(c * n * d);
+            frame.n_tokens = n;
+            frame.dim = d;
+            frame.grid_h = side;
+            frame.grid_w = side;
+            pruner.score(frame, scores);
+            pruner.topk(scores, k, keep);
+            for (std::int64_t i : keep) {
+                const float *row = frame.data + i * d;
+                llm_tokens.insert(llm_tokens.end(), row, row + d);
+                llm_positions.push_back({c, static_cast<std::int32_t>(i / side), static_cast<std::int32_t>(i % side)});
+            }
+        }
+        const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+
+        std::printf("%d cameras x %lld tokens -> %zu tokens for the LLM (%lld per camera), %.1f ms total, %.1f ms per camera\n",
+                    cameras, static_cast<long long>(n), llm_positions.size(), static_cast<long long>(k), ms, ms / cameras);
+        const Position &first = llm_positions.front(), &last = llm_positions.back();
+        std::printf("first kept token at (t=%d, h=%d, w=%d), last at (t=%d, h=%d, w=%d); buffer %zu floats\n",
+                    first.t, first.h, first.w, last.t, last.h, last.w, llm_tokens.size());
+        return llm_tokens.size() == static_cast<std::size_t>(cameras * k * d) ? 0 : 1;
+    } catch (const fastdrive::Error &e) {
+        std::fprintf(stderr, "fastdrive: %s\n", e.what());
+        return 1;
+    }
+}

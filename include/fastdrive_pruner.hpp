@@ -1,0 +1,141 @@
+// fastdrive_pruner.hpp — header-only C++17 RAII wrapper over the C API in fastdrive_pruner.h.
+//
+// Errors are exceptions (fastdrive::Error, carrying the status and last_error's message): a
+// driving stack builds a pruner once at start-up, where failing loudly is right, and the hot
+// calls only fail on caller bugs (wrong shapes, NaN input). Handles never leak: Pruner owns a
+// std::unique_ptr with fastdrive_pruner_destroy as its deleter, also when a constructor throws.
+// Calls on one Pruner must not overlap; separate Pruner objects may run on separate threads.
+#ifndef FASTDRIVE_PRUNER_HPP
+#define FASTDRIVE_PRUNER_HPP
+
+#include "fastdrive_pruner.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace fastdrive {
+
+/// A failed call: the C status and the library's message.
+class Error : public std::runtime_error {
+public:
+    Error(fastdrive_status status, const std::string &message)
+        : std::runtime_error(std::string(fastdrive_status_string(status)) + ": " + message), status_(status) {}
+    fastdrive_status status() const noexcept { return status_; }
+
+private:
+    fastdrive_status status_;
+};
+
+/// A non-owning contiguous view (std::span's shape, for C++17).
+template <typename T>
+struct Span {
+    T *data = nullptr;
+    std::size_t size = 0;
+    Span() = default;
+    Span(T *d, std::size_t n) : data(d), size(n) {}
+    template <typename U>
+    Span(std::vector<U> &v) : data(v.data()), size(v.size()) {}
+    template <typename U>
+    Span(const std::vector<U> &v) : data(v.data()), size(v.size()) {}
+};
+
+/// Create-time options; 0 means default in every field.
+struct Options {
+    std::uint32_t max_tokens = 0;   // 0 = 4096
+    std::uint32_t num_threads = 0;  // 0 = all cores
+    fastdrive_dtype compute = FASTDRIVE_F32;
+};
+
+/// Tokens as a row-major [n_tokens × dim] f32 matrix, optionally row-strided, with its grid.
+struct Frame {
+    const float *data = nullptr;
+    std::int64_t n_tokens = 0;
+    std::int64_t dim = 0;
+    std::int32_t grid_h = 0, grid_w = 0;  // 0 = unknown (required for rope = mrope)
+    std::int64_t row_stride = 0;          // elements; 0 = dim
+
+    fastdrive_tokens c_view() const noexcept {
+        fastdrive_tokens t{};
+        t.data = data;
+        t.dtype = FASTDRIVE_F32;
+        t.n_tokens = n_tokens;
+        t.dim = dim;
+        t.row_stride = row_stride;
+        t.grid_h = grid_h;
+        t.grid_w = grid_w;
+        return t;
+    }
+};
+
+/// K for a keep ratio in (0, 1]: floor(ratio · n) clamped to [1, n].
+inline std::int64_t keep_count(std::int64_t n, double ratio) {
+    std::int64_t k = 0;
+    fastdrive_status s = fastdrive_keep_count(n, ratio, &k);
+    if (s != FASTDRIVE_OK) throw Error(s, fastdrive_pruner_last_error(nullptr));
+    return k;
+}
+
+/// A loaded ReconPruner. Movable, not copyable.
+class Pruner {
+public:
+    explicit Pruner(const std::string &weights_path, const Options &options = Options())
+        : handle_(nullptr, &fastdrive_pruner_destroy) {
+        fastdrive_pruner_options o = fastdrive_pruner_default_options();
+        o.max_tokens = options.max_tokens;
+        o.num_threads = options.num_threads;
+        o.compute = options.compute;
+        fastdrive_pruner *p = nullptr;
+        fastdrive_status s = fastdrive_pruner_create(weights_path.c_str(), &o, &p);
+        if (s != FASTDRIVE_OK) throw Error(s, fastdrive_pruner_last_error(nullptr));
+        handle_.reset(p);
+    }
+
+    /// The loaded config and capacity.
+    fastdrive_pruner_info info() const {
+        fastdrive_pruner_info i{};
+        i.struct_size = sizeof i;
+        check(fastdrive_pruner_describe(handle_.get(), &i));
+        return i;
+    }
+
+    /// Scores into `out` (out.size >= frame.n_tokens). No allocation.
+    void score(const Frame &frame, Span<float> out) {
+        if (out.size < static_cast<std::size_t>(frame.n_tokens > 0 ? frame.n_tokens : 0))
+            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "output span smaller than n_tokens");
+        fastdrive_tokens t = frame.c_view();
+        check(fastdrive_pruner_score(handle_.get(), &t, out.data));
+    }
+
+    /// The k best of `scores` into `out` (out.size >= k), ascending. No allocation.
+    void topk(Span<const float> scores, std::int64_t k, Span<std::int64_t> out) {
+        if (k < 0 || out.size < static_cast<std::size_t>(k))
+            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "output span smaller than k");
+        check(fastdrive_pruner_topk(handle_.get(), scores.data, static_cast<std::int64_t>(scores.size), k, out.data));
+    }
+
+    /// Convenience: score + top-K, allocating the result.
+    std::vector<std::int64_t> prune(const Frame &frame, std::int64_t k) {
+        std::vector<float> scores(static_cast<std::size_t>(frame.n_tokens));
+        std::vector<std::int64_t> keep(static_cast<std::size_t>(k));
+        score(frame, scores);
+        topk(scores, k, keep);
+        return keep;
+    }
+
+    fastdrive_pruner *get() const noexcept { return handle_.get(); }
+
+private:
+    void check(fastdrive_status s) const {
+        if (s != FASTDRIVE_OK) throw Error(s, fastdrive_pruner_last_error(handle_.get()));
+    }
+
+    std::unique_ptr<fastdrive_pruner, decltype(&fastdrive_pruner_destroy)> handle_;
+};
+
+}  // namespace fastdrive
+
+#endif

@@ -1,0 +1,66 @@
+#!/usr/bin/env bash
+# test.sh — every test of the project, from a fresh clone: installs what is missing, builds, runs.
+#
+#   Swift suites (swift test) · C tests: zero-allocation hot path, API misuse, threads ·
+#   full-size parity with transformers · CMake build, install, examples, find_package consumer,
+#   exported symbols · Python package · trainer · a short fuzzing pass.
+# Each step prints its own runner's summary; the last line totals the steps.
+set -uo pipefail
+root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
+cd "$root"
+scripts/bootstrap.sh || exit 1
+py="$root/.venv/bin/python"
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+passed=0 failed=0 failures=()
+
+step() {
+    local name="$1"; shift
+    echo "==== $name"
+    if "$@"; then passed=$((passed + 1)); else failed=$((failed + 1)); failures+=("$name"); fi
+}
+
+c_tests() {
+    local lib="$root/.build/release" cli="$root/.build/release/fastdrive-pruner" models=()
+    for rope in none 1d mrope; do
+        for attention in bidirectional causal; do
+            "$cli" init --out "$work/$rope-$attention.safetensors" --rope "$rope" --attention "$attention" >/dev/null || return 1
+            models+=("$work/$rope-$attention.safetensors")
+        done
+    done
+    cc -std=c11 -O1 -Wall -Wextra -Werror -Iinclude Tests/c/alloc_count.c -L"$lib" -lfastdrive_pruner \
+        -Wl,-rpath,"$lib" -rdynamic -o "$work/alloc_count" || return 1
+    "$work/alloc_count" "${models[@]}" || return 1
+    for t in Tests/c/misuse.c Tests/c/concurrency.c; do
+        [ -f "$t" ] || continue
+        cc -std=c99 -O1 -Wall -Wextra -Werror -pedantic -Iinclude "$t" -L"$lib" -lfastdrive_pruner \
+            -Wl,-rpath,"$lib" -lpthread -lm -o "$work/$(basename "$t" .c)" || return 1
+        "$work/$(basename "$t" .c)" "${models[@]}" || return 1
+    done
+}
+
+cmake_tests() {
+    cmake -S . -B "$work/cmake" -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+        cmake --build "$work/cmake" &&
+        (cd "$work/cmake" && ctest --output-on-failure)
+}
+
+step "swift test" swift test
+step "release build" swift build -c release
+step "C tests" c_tests
+step "full-size parity" "$py" scripts/check_full_size.py --dir "$work/full"
+step "cmake" cmake_tests
+if [ -d python ]; then
+    step "python package" bash -c "'$py' -m pip install -q -e python && FASTDRIVE_PRUNER_LIB='$root/.build/release/libfastdrive_pruner.so' '$py' -m pytest -q python/tests"
+fi
+if [ -d training ]; then
+    step "trainer" bash -c "'$py' -m pip install -q -e training && '$py' -m pytest -q training/tests"
+fi
+if [ -x scripts/fuzz.sh ]; then
+    step "fuzz (short pass)" scripts/fuzz.sh 60
+fi
+
+echo "==== summary"
+[ ${#failures[@]} -eq 0 ] || echo "failed steps: ${failures[*]}"
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
