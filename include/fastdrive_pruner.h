@@ -270,6 +270,25 @@ FASTDRIVE_API fastdrive_status fastdrive_pruner_score(fastdrive_pruner *p,
                                                       float *scores /* [n_tokens] */);
 
 /**
+ * Score several frames (e.g. the six cameras of a rig) in one call. The frames' rows are
+ * stacked for the projections and the MLP (bigger, faster GEMMs) while attention, positions and
+ * the query token stay per frame, so each frame's scores equal what fastdrive_pruner_score gives
+ * it alone (up to float rounding).
+ *
+ * @param p         handle; not NULL; one thread at a time. Its max_tokens bounds the batch:
+ *                  sum of n_tokens + (n_frames - 1) <= max_tokens.
+ * @param frames    [n_frames] borrowed views, each checked as in fastdrive_pruner_score; not NULL.
+ * @param n_frames  1 .. 64.
+ * @param scores    out, [sum of n_tokens] floats, frame after frame; not NULL; written only on
+ *                  FASTDRIVE_OK.
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
+ * @note No heap allocation. On error, `scores` is untouched; last_error() names the frame.
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_status fastdrive_pruner_score_batch(fastdrive_pruner *p, const fastdrive_tokens *frames,
+                                                            int64_t n_frames, float *scores);
+
+/**
  * Select the K highest scores: ties go to the lower index, indices come out ascending.
  * +Inf/-Inf rank as numbers; a NaN score is rejected (FASTDRIVE_ERR_NON_FINITE).
  *

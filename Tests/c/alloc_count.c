@@ -1,4 +1,4 @@
-/* alloc_count.c — proves that score and topk make no heap allocation after create.
+/* alloc_count.c — proves that score, score_batch and topk make no heap allocation after create.
  *
  * The program defines malloc and friends itself; the dynamic linker then resolves every
  * allocation in the process (the Swift runtime, OpenBLAS, the worker threads) to these, which
@@ -75,18 +75,22 @@ static void run(const char *path, uint32_t threads, fastdrive_dtype dtype, int64
 
     atomic_store(&allocations, 0);
     atomic_store(&counting, 1);
-    fastdrive_status s1 = FASTDRIVE_OK, s2 = FASTDRIVE_OK;
+    fastdrive_status s1 = FASTDRIVE_OK, s2 = FASTDRIVE_OK, s3 = FASTDRIVE_OK;
     for (int rep = 0; rep < 3; rep++) {
         s1 = fastdrive_pruner_score(p, &t, scores);
         s2 = fastdrive_pruner_topk(p, scores, n, n / 2, keep);
         fastdrive_tokens smaller = t;  /* fewer tokens than the plan, 1d grid */
         smaller.n_tokens = 17; smaller.grid_h = 1; smaller.grid_w = 17;
         fastdrive_pruner_score(p, &smaller, scores);
+        fastdrive_tokens cameras[3] = {t, t, t};  /* three 9x9 frames stacked in one call */
+        for (int c = 0; c < 3; c++) { cameras[c].n_tokens = 81; cameras[c].grid_h = 9; cameras[c].grid_w = 9; }
+        cameras[1].data = data + (size_t)(81 * stride) * elem;
+        s3 = fastdrive_pruner_score_batch(p, cameras, 3, scores);
     }
     atomic_store(&counting, 0);
     long counted = atomic_load(&allocations);
-    CHECK(s1 == FASTDRIVE_OK && s2 == FASTDRIVE_OK, "%s: score/topk failed: %s", path, fastdrive_pruner_last_error(p));
-    CHECK(counted == 0, "%s (rope %d, attention %d, %u threads, dtype %d, pad %lld): %ld allocations in score/topk",
+    CHECK(s1 == FASTDRIVE_OK && s2 == FASTDRIVE_OK && s3 == FASTDRIVE_OK, "%s: score/topk/batch failed: %s", path, fastdrive_pruner_last_error(p));
+    CHECK(counted == 0, "%s (rope %d, attention %d, %u threads, dtype %d, pad %lld): %ld allocations in score/topk/batch",
           path, info.rope, info.attention, threads, dtype, (long long)stride_pad, counted);
     printf("%-60s rope=%d attention=%d threads=%u dtype=%d pad=%lld allocations=%ld\n", path, info.rope,
            info.attention, threads, dtype, (long long)stride_pad, counted);

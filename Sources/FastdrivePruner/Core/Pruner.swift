@@ -44,15 +44,43 @@ public final class Pruner {
     /// Scores `tokens` into `scores` (1 × n). Validates shape, capacity and finiteness first;
     /// on error nothing is written to `scores`.
     func score(_ tokens: TokenView, into scores: MatrixView) throws(PrunerError) {
-        try check(tokens)
-        let x = model.workspace.x
-        if let (row, col) = tokens.convert(rows: 0, count: tokens.n, into: x.rows(1, tokens.n)) {
-            throw .nonFinite("token \(row), element \(col) is NaN or Inf")
-        }
-        model.loadQuery()
+        model.beginFrames()
+        try addFrame(tokens, index: nil)
         Kernels.useSingleThreadedBLAS()
-        model.score(rows: tokens.n + 1, gridW: tokens.gridW, scores: scores, pool: pool)
+        model.score(scores: scores, pool: pool)
     }
+
+    /// Batch scoring, step 1: forget the previous call's frames.
+    func beginBatch() { model.beginFrames() }
+
+    /// Batch scoring, step 2 (per frame): validate the frame, stack its tokens after the
+    /// previous frames' rows. The batch must fit max_tokens + 1 rows (each frame adds its tokens
+    /// and one query row).
+    func addFrame(_ t: TokenView, index: Int?) throws(PrunerError) {
+        try check(t)
+        let frames = model.frames
+        guard frames.count < FrameList.capacity else {
+            throw .invalidArgument("more than \(FrameList.capacity) frames in one batch")
+        }
+        guard frames.rows + t.n + 1 <= options.maxTokens + 1 else {
+            throw .capacity(index == nil
+                ? "\(t.n) tokens but the handle was created with max_tokens = \(options.maxTokens)"
+                : "frames 0...\(index!) need \(frames.tokens + t.n) tokens + \(frames.count) extra query rows, more than max_tokens = \(options.maxTokens) (create with max_tokens >= total tokens + frames - 1)")
+        }
+        let rows = model.appendFrame(tokens: t.n, gridW: t.gridW)
+        if let (row, col) = t.convert(rows: 0, count: t.n, into: rows) {
+            throw .nonFinite("\(index.map { "frame \($0), " } ?? "")token \(row), element \(col) is NaN or Inf")
+        }
+    }
+
+    /// Batch scoring, step 3: score every frame added, into `scores` (1 × total tokens).
+    func scoreBatch(into scores: MatrixView) {
+        Kernels.useSingleThreadedBLAS()
+        model.score(scores: scores, pool: pool)
+    }
+
+    /// Tokens of the frames added since `beginBatch`.
+    var batchTokens: Int { model.frames.tokens }
 
     /// Runs only the GEMMs of a pass over `n` tokens, with the shapes and thread split of
     /// `score`: benchmarks compare the two to report the time spent outside GEMM. Not API.
@@ -60,8 +88,10 @@ public final class Pruner {
         guard n >= 1, n <= options.maxTokens else {
             throw .capacity("\(n) tokens but the handle was created with max_tokens = \(options.maxTokens)")
         }
+        model.beginFrames()
+        _ = model.appendFrame(tokens: n, gridW: 1)
         Kernels.useSingleThreadedBLAS()
-        model.score(rows: n + 1, gridW: 1, scores: nil, pool: pool, gemmOnly: true)
+        model.score(scores: nil, pool: pool, gemmOnly: true)
     }
 
     /// The checks SPEC §3 gives their own status: dim, capacity, grid.

@@ -10,27 +10,34 @@ final class AttentionPhase: ParallelJob {
     let workspace: Workspace
     let queryBlock: Int
     let keyBlock: Int
-    var frame = FrameGeometry()
+    let frames: FrameList
+    var gemmOnly = false
 
-    init(config: PrunerConfig, workspace: Workspace, queryBlock: Int, keyBlock: Int) {
+    init(config: PrunerConfig, workspace: Workspace, frames: FrameList, queryBlock: Int, keyBlock: Int) {
         self.config = config
         self.workspace = workspace
+        self.frames = frames
         self.queryBlock = queryBlock
         self.keyBlock = keyBlock
     }
 
-    /// Number of tasks for `rows` rows: KV heads × query blocks.
-    func taskCount(rows: Int) -> Int { config.kvHeads * ((rows + queryBlock - 1) / queryBlock) }
+    /// Query blocks of a frame of `rows` rows (tasks per KV head).
+    func blocks(rows: Int) -> Int { (rows + queryBlock - 1) / queryBlock }
 
-    /// softmax(q kᵀ/√hd + mask) v for one (KV head, query block) into the attention output
-    /// (rows × heads·hd), reading q/k/v of all rows.
+    /// Tasks of one frame of `rows` rows: KV heads × query blocks.
+    func tasks(rows: Int) -> Int { config.kvHeads * blocks(rows: rows) }
+
+    /// softmax(q kᵀ/√hd + mask) v for one (frame, KV head, query block) into the attention
+    /// output (rows × heads·hd), reading q/k/v of that frame's rows only.
     func run(task: Int, worker: Int) {
-        let c = config, hd = c.headDim, group = c.heads / c.kvHeads, rows = frame.rows
-        let s = workspace.workers[worker], out = workspace.attention
-        let q = workspace.q.readOnly, k = workspace.k.readOnly, v = workspace.v.readOnly
-        let blocks = (rows + queryBlock - 1) / queryBlock
-        let kvHead = task / blocks
-        let q0 = (task % blocks) * queryBlock
+        let fr = frames.frame(forTask: task)
+        let c = config, hd = c.headDim, group = c.heads / c.kvHeads, rows = fr.rows
+        let s = workspace.workers[worker], out = workspace.attention.rows(fr.start, rows)
+        let q = workspace.q.readOnly.rows(fr.start, rows), k = workspace.k.readOnly.rows(fr.start, rows)
+        let v = workspace.v.readOnly.rows(fr.start, rows)
+        let blocks = blocks(rows: rows), local = task - fr.firstTask
+        let kvHead = local / blocks
+        let q0 = (local % blocks) * queryBlock
         let bq = min(queryBlock, rows - q0)
         let stacked = group * bq
         let causal = c.attention == .causal
@@ -55,7 +62,7 @@ final class AttentionPhase: ParallelJob {
             let bk = min(keyBlock, keyEnd - k0)
             let logits = s.logits.reshaped(rows: stacked, cols: bk)
             Kernels.matmulTransposed(out: logits, qs.readOnly, keys.rows(k0, bk), alpha: scale)
-            for g in 0..<group where !frame.gemmOnly {
+            for g in 0..<group where !gemmOnly {
                 Kernels.softmaxStep(logits.rows(g * bq, bq), q0: q0, k0: k0, causal: causal,
                                     rowMax: rowMax.columns(g * bq, bq), rowSum: rowSum.columns(g * bq, bq),
                                     output: o.rows(g * bq, bq))

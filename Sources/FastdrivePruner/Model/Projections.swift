@@ -5,12 +5,14 @@ final class ProjectionPhase: ParallelJob {
     let weights: WeightSet
     let config: PrunerConfig
     let workspace: Workspace
+    let frames: FrameList
     var frame = FrameGeometry()
 
-    init(weights: WeightSet, config: PrunerConfig, workspace: Workspace) {
+    init(weights: WeightSet, config: PrunerConfig, workspace: Workspace, frames: FrameList) {
         self.weights = weights
         self.config = config
         self.workspace = workspace
+        self.frames = frames
     }
 
     func run(task: Int, worker: Int) {
@@ -30,16 +32,22 @@ final class ProjectionPhase: ParallelJob {
         project(w.k, weights.kProj, weights.kBias)
         project(w.v, weights.vProj, weights.vBias)
         guard !frame.gemmOnly, c.rope != .none else { return }
-        rope(w.q.rows(r0, n), row0: r0, heads: c.heads)
-        rope(w.k.rows(r0, n), row0: r0, heads: c.kvHeads)
+        // Positions count from each frame's own query row: rotate frame by frame.
+        for f in 0..<frames.count {
+            let fr = frames[f]
+            let start = max(r0, fr.start), end = min(r0 + n, fr.start + fr.rows)
+            guard start < end else { continue }
+            rope(w.q.rows(start, end - start), row0: start - fr.start, gridW: fr.gridW, heads: c.heads)
+            rope(w.k.rows(start, end - start), row0: start - fr.start, gridW: fr.gridW, heads: c.kvHeads)
+        }
     }
 
     /// SPEC §1 positions: 1d puts row r at r; mrope puts the query at (0,0,0) and token i at
     /// (1, 1 + i / grid_w, 1 + i % grid_w), each frequency pair taking its section's axis.
-    private func rope(_ x: MatrixView, row0: Int, heads: Int) {
+    private func rope(_ x: MatrixView, row0: Int, gridW: Int, heads: Int) {
         let c = config
         Kernels.rope(x, row0: row0, heads: heads, headDim: c.headDim, cosTable: workspace.ropeCos.readOnly,
-                     sinTable: workspace.ropeSin.readOnly, mode: c.rope, gridW: frame.gridW,
+                     sinTable: workspace.ropeSin.readOnly, mode: c.rope, gridW: gridW,
                      sections: (c.mropeSection[0], c.mropeSection[1]))
     }
 }

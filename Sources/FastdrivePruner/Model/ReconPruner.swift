@@ -8,6 +8,8 @@ final class ReconPrunerModel {
     let weights: WeightSet
     let layout: ArenaLayout
     let workspace: Workspace
+    /// The frames of the current call.
+    let frames = FrameList()
 
     private let projections: ProjectionPhase
     private let attention: AttentionPhase
@@ -19,35 +21,43 @@ final class ReconPrunerModel {
         self.weights = weights
         self.layout = layout
         self.workspace = workspace
-        projections = ProjectionPhase(weights: weights, config: config, workspace: workspace)
-        attention = AttentionPhase(config: config, workspace: workspace, queryBlock: layout.queryBlock,
-                                   keyBlock: layout.keyBlock)
+        projections = ProjectionPhase(weights: weights, config: config, workspace: workspace, frames: frames)
+        attention = AttentionPhase(config: config, workspace: workspace, frames: frames,
+                                   queryBlock: layout.queryBlock, keyBlock: layout.keyBlock)
         mlp = MLPPhase(weights: weights, config: config, workspace: workspace)
         scorer = ScorerPhase(weights: weights, workspace: workspace)
     }
 
-    /// Row 0 of the residual stream is the learned query token.
-    func loadQuery() {
-        Kernels.copy(out: workspace.x.rows(0, 1), weights.query.asRow)
+    /// Starts a call: no frames.
+    func beginFrames() { frames.removeAll() }
+
+    /// Registers the next frame and returns the workspace rows for its tokens (its query row,
+    /// the learned query token, is written here). The caller checked capacity.
+    func appendFrame(tokens n: Int, gridW: Int) -> MatrixView {
+        let start = frames.rows
+        frames.append(tokens: n, gridW: gridW, attentionTasks: attention.tasks(rows: n + 1))
+        Kernels.copy(out: workspace.x.rows(start, 1), weights.query.asRow)
+        return workspace.x.rows(start + 1, n)
     }
 
-    /// Writes scores for `rows - 1` tokens, already validated against the config and the
-    /// capacity, whose f32 rows are in workspace.x rows 1 ..< rows (row 0: `loadQuery`).
-    /// `gemmOnly` runs just the GEMMs of the pass, with the same shapes and split, so that
-    /// benchmarks can report the time spent outside GEMM; it writes no scores.
-    func score(rows: Int, gridW: Int, scores: MatrixView?, pool: WorkerPool, gemmOnly: Bool = false) {
+    /// Scores every registered frame (tokens already in the workspace) into `scores`, frame
+    /// after frame. `gemmOnly` runs just the GEMMs of the pass, with the same shapes and split,
+    /// so that benchmarks can report the time spent outside GEMM; it writes no scores.
+    func score(scores: MatrixView?, pool: WorkerPool, gemmOnly: Bool = false) {
+        let rows = frames.rows
         let chunks = layout.chunking(rows: rows)
-        let frame = FrameGeometry(rows: rows, chunkCount: chunks.count, chunkSize: chunks.size,
-                                  gridW: max(gridW, 1), gemmOnly: gemmOnly)
+        let frame = FrameGeometry(rows: rows, chunkCount: chunks.count, chunkSize: chunks.size, gemmOnly: gemmOnly)
         projections.frame = frame
-        attention.frame = frame
+        attention.gemmOnly = gemmOnly
         mlp.frame = frame
 
         pool.run(tasks: frame.chunkCount, projections)
-        pool.run(tasks: attention.taskCount(rows: rows), attention)
+        pool.run(tasks: frames.attentionTasks, attention)
         pool.run(tasks: frame.chunkCount, mlp)
         guard !gemmOnly, let scores else { return }
-        scorer.prepare(tokens: rows - 1, tasks: pool.threadCount, scores: scores)
-        pool.run(tasks: pool.threadCount, scorer)
+        for f in 0..<frames.count {
+            scorer.prepare(frame: frames[f], tasks: pool.threadCount, scores: scores)
+            pool.run(tasks: pool.threadCount, scorer)
+        }
     }
 }
