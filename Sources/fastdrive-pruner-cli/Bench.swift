@@ -19,11 +19,16 @@ struct Bench: ParsableCommand {
     var threads: UInt32 = 0
     @Option(help: "Timed runs (after one warm-up).")
     var runs: Int = 5
-    @Option(help: "Print one JSON line instead of text.")
+    @Option(help: "Also time one score_batch call over this many frames against as many single calls.")
+    var frames: Int = 1
+    @Flag(help: "Print one JSON line instead of text.")
     var json = false
 
     func run() throws {
-        let handle = try Handle(path: weights, maxTokens: tokens, threads: threads)
+        guard tokens >= 1, frames >= 1, runs >= 1 else { throw CLIError("--tokens, --frames and --runs must be positive") }
+        let createStart = nowSeconds()
+        let handle = try Handle(path: weights, maxTokens: tokens * frames + frames - 1, threads: threads)
+        let createMs = (nowSeconds() - createStart) * 1e3
         let info = handle.info
         let d = Int(info.hidden_size)
         var rng = Xoshiro256(seed: 1)
@@ -40,6 +45,8 @@ struct Bench: ParsableCommand {
                 if i > 0 { samples.append(nowSeconds() - t0) }
             }
         }
+        let batch = frames > 1 ? try timeBatch(handle, values: values, d: d, grid: grid) : nil
+        let peakRSS = Self.peakRSSBytes()
         // The same GEMMs with the same shapes and split, nothing else: the floor of this design.
         let swiftPruner: Pruner
         do {
@@ -56,14 +63,53 @@ struct Bench: ParsableCommand {
         let median = samples[samples.count / 2], gemm = gemmSamples[gemmSamples.count / 2]
         let flops = Self.flops(info: info, tokens: tokens)
         let outside = max(0, 1 - gemm / median)
+        let weightBytes = Int(info.parameter_count) * 4, arenaBytes = Int(info.arena_bytes)
         if json {
-            print("{\"case\":\"score\",\"n_tokens\":\(tokens),\"dim\":\(d),\"dtype\":\"f32\",\"threads\":\(info.num_threads),\"ms_median\":\(median * 1e3),\"ms_p10\":\(samples[samples.count / 10] * 1e3),\"ms_p90\":\(samples[samples.count * 9 / 10] * 1e3),\"gflops\":\(flops / median / 1e9),\"gemm_ms\":\(gemm * 1e3),\"outside_gemm\":\(outside)}")
+            var line = "{\"case\":\"score\",\"n_tokens\":\(tokens),\"dim\":\(d),\"dtype\":\"f32\",\"threads\":\(info.num_threads),\"ms_median\":\(median * 1e3),\"ms_p10\":\(samples[samples.count / 10] * 1e3),\"ms_p90\":\(samples[samples.count * 9 / 10] * 1e3),\"gflops\":\(flops / median / 1e9),\"gemm_ms\":\(gemm * 1e3),\"outside_gemm\":\(outside),\"create_ms\":\(createMs),\"peak_rss_bytes\":\(peakRSS),\"weight_bytes\":\(weightBytes),\"arena_bytes\":\(arenaBytes)"
+            if let batch { line += ",\"frames\":\(frames),\"batch_fps\":\(batch.batchFPS),\"single_fps\":\(batch.singleFPS)" }
+            print(line + "}")
         } else {
             print("score: \(tokens) tokens, D=\(d), \(info.num_threads) threads, \(samples.count) runs")
             print("  median \(String(format2: median * 1e3)) ms  p10 \(String(format2: samples[samples.count / 10] * 1e3)) ms  p90 \(String(format2: samples[samples.count * 9 / 10] * 1e3)) ms")
             print("  \(String(format2: flops / 1e9)) GFLOP per frame, \(String(format2: flops / median / 1e9)) GFLOP/s")
             print("  GEMMs alone: \(String(format2: gemm * 1e3)) ms; time outside GEMM: \(String(format2: outside * 100)) %")
+            print("  create \(String(format2: createMs)) ms; peak RSS \(peakRSS >> 20) MiB = weights \(weightBytes >> 20) MiB + arena \(arenaBytes >> 20) MiB planned for \(tokens * frames + frames - 1) tokens")
+            if let batch {
+                print("  \(frames) frames: score_batch \(String(format2: batch.batchFPS)) frames/s, \(frames) single calls \(String(format2: batch.singleFPS)) frames/s")
+            }
         }
+    }
+
+    /// Frames per second of one score_batch call over `frames` frames vs. as many single calls.
+    func timeBatch(_ handle: Handle, values: [Float], d: Int, grid: (Int, Int)) throws -> (batchFPS: Double, singleFPS: Double) {
+        var scores = [Float](repeating: 0, count: tokens * frames)
+        var best = (batch: Double.infinity, single: Double.infinity)
+        try values.withUnsafeBytes { raw in
+            let view = fastdrive_tokens(data: raw.baseAddress, dtype: FASTDRIVE_F32, n_tokens: Int64(tokens), dim: Int64(d),
+                                        row_stride: 0, grid_h: Int32(grid.0), grid_w: Int32(grid.1))
+            let views = [fastdrive_tokens](repeating: view, count: frames)
+            for _ in 0..<runs {
+                var t0 = nowSeconds()
+                try handle.check(fastdrive_pruner_score_batch(handle.raw, views, Int64(frames), &scores))
+                best.batch = min(best.batch, nowSeconds() - t0)
+                t0 = nowSeconds()
+                for f in 0..<frames {
+                    var v = views[f]
+                    try scores.withUnsafeMutableBufferPointer { out in
+                        try handle.check(fastdrive_pruner_score(handle.raw, &v, out.baseAddress! + f * tokens))
+                    }
+                }
+                best.single = min(best.single, nowSeconds() - t0)
+            }
+        }
+        return (Double(frames) / best.batch, Double(frames) / best.single)
+    }
+
+    /// ru_maxrss of this process, in bytes.
+    static func peakRSSBytes() -> Int {
+        var usage = rusage()
+        getrusage(__rusage_who_t(RUSAGE_SELF.rawValue), &usage)
+        return usage.ru_maxrss * 1024
     }
 
     /// Multiply-adds ×2 of one frame: projections, attention (halved when causal), MLP.
