@@ -1,0 +1,181 @@
+# _arrays.py — turns numpy arrays and CPU torch tensors into zero-copy fastdrive_tokens views (copying only odd layouts).
+"""Input adaptation for :class:`fastdrive_pruner.Pruner`.
+
+Tokens reach C by pointer whenever their memory already has the layout the C view describes:
+rows of ``dim`` contiguous elements, ``row_stride`` elements apart (``fastdrive_tokens``). That
+covers C-contiguous arrays, row slices (``big[::2]``), column slices (``big[:, :D]``) and CPU torch
+tensors of the same shapes. Any other layout (a transposed view, negative or overlapping strides,
+a misaligned or byte-swapped buffer) is copied once into a C-contiguous array first.
+
+Accepted element types: float32, float16 and bfloat16 (``ml_dtypes.bfloat16`` numpy arrays, or
+``torch.bfloat16`` tensors, which are reinterpreted bit for bit as 16-bit integers since torch
+cannot hand a bfloat16 tensor to numpy). Everything else is rejected rather than silently cast.
+"""
+from __future__ import annotations
+
+import math
+import numbers
+import sys
+from typing import Any, Optional, Tuple
+
+import numpy as np
+
+from ._lib import DType
+from .errors import InvalidArgumentError, ShapeError
+
+__all__ = ["TokenView", "is_torch_tensor", "as_token_view", "as_scores", "check_k", "check_ratio", "check_grid"]
+
+_INT32_MAX = 2**31 - 1
+
+
+def is_torch_tensor(x: Any) -> bool:
+    """Whether ``x`` is a torch tensor (checked without importing torch)."""
+    torch = sys.modules.get("torch")
+    return torch is not None and isinstance(x, torch.Tensor)
+
+
+class TokenView:
+    """Tokens ready for C: the array that owns the memory and the fields of ``fastdrive_tokens``.
+
+    Attributes:
+        array: numpy array whose buffer C reads (keep it alive during the call).
+        dtype: the ``fastdrive_dtype`` of the elements.
+        n_tokens, dim: rows and columns.
+        row_stride: elements between row starts (0 = dim, contiguous).
+        copied: True if the input's layout forced a copy.
+    """
+
+    __slots__ = ("array", "dtype", "n_tokens", "dim", "row_stride", "copied")
+
+    def __init__(self, array: np.ndarray, dtype: DType, row_stride: int, copied: bool) -> None:
+        self.array = array
+        self.dtype = dtype
+        self.n_tokens = int(array.shape[0])
+        self.dim = int(array.shape[1])
+        self.row_stride = int(row_stride)
+        self.copied = copied
+
+    @property
+    def data(self) -> int:
+        """Address of the first element."""
+        return int(self.array.ctypes.data)
+
+
+def _to_numpy(tokens: Any) -> Tuple[np.ndarray, Optional[DType]]:
+    """A numpy view of ``tokens`` (no copy for ndarrays and CPU tensors) and a forced dtype for raw bf16 bits."""
+    if is_torch_tensor(tokens):
+        import torch
+
+        t = tokens.detach()
+        if t.device.type != "cpu":
+            raise InvalidArgumentError(f"tokens are on device {t.device}; move them to the CPU first (tokens.cpu())")
+        if t.dtype == torch.bfloat16:
+            # torch cannot export bfloat16 to numpy: reinterpret the same bits as int16 (no copy)
+            return t.view(torch.int16).numpy(), DType.BF16
+        if t.dtype not in (torch.float32, torch.float16):
+            raise InvalidArgumentError(
+                f"tokens dtype {t.dtype} is not supported: use torch.float32, torch.float16 or torch.bfloat16"
+            )
+        return t.numpy(), None
+    return (tokens if isinstance(tokens, np.ndarray) else np.asarray(tokens)), None
+
+
+def _dtype_code(dt: np.dtype) -> Optional[DType]:
+    """The fastdrive_dtype for a numpy dtype, or None if unsupported."""
+    if dt.kind == "f" and dt.itemsize == 4:
+        return DType.F32
+    if dt.kind == "f" and dt.itemsize == 2:
+        return DType.F16
+    if dt.name == "bfloat16" and dt.itemsize == 2:  # ml_dtypes.bfloat16
+        return DType.BF16
+    return None
+
+
+def as_token_view(tokens: Any, hidden_size: int) -> TokenView:
+    """Validate ``tokens`` ([n_tokens, hidden_size]) and describe them for C without copying when possible.
+
+    Raises:
+        InvalidArgumentError: unsupported dtype or device, or no rows.
+        ShapeError: not 2-D, or dim != hidden_size.
+    """
+    arr, forced = _to_numpy(tokens)
+    code = forced if forced is not None else _dtype_code(arr.dtype)
+    if code is None:
+        raise InvalidArgumentError(
+            f"tokens dtype {arr.dtype} is not supported: use float32, float16 or bfloat16 "
+            "(ml_dtypes.bfloat16), e.g. tokens.astype(np.float32)"
+        )
+    if arr.ndim != 2:
+        raise ShapeError(f"tokens must be 2-D [n_tokens, dim], got shape {tuple(arr.shape)}")
+    n, d = arr.shape
+    if n < 1:
+        raise InvalidArgumentError("tokens has no rows (n_tokens must be >= 1)")
+    if d != hidden_size:
+        raise ShapeError(f"token dim {d} != the pruner's hidden size {hidden_size} (tokens shape {tuple(arr.shape)})")
+    if not arr.dtype.isnative:
+        arr = arr.astype(arr.dtype.newbyteorder("="))  # byte-swapped input: one converting copy
+        return TokenView(np.ascontiguousarray(arr), code, 0, True)
+
+    item = arr.itemsize
+    s0, s1 = arr.strides
+    columns_ok = d == 1 or s1 == item
+    rows_ok = n == 1 or (s0 > 0 and s0 % item == 0 and s0 // item >= d)
+    if arr.flags.aligned and columns_ok and rows_ok:
+        stride = 0 if n == 1 else s0 // item
+        return TokenView(arr, code, 0 if stride == d else stride, False)
+    # e.g. a transposed view (column-major rows): copy once into C order
+    return TokenView(np.ascontiguousarray(arr), code, 0, True)
+
+
+def as_scores(scores: Any) -> np.ndarray:
+    """Scores as a C-contiguous float32 vector (converting other float types; no copy if already so)."""
+    if is_torch_tensor(scores):
+        import torch
+
+        scores = scores.detach().cpu()
+        scores = (scores if scores.dtype == torch.float32 else scores.to(torch.float32)).numpy()
+    arr = np.asarray(scores)
+    if arr.ndim != 1:
+        raise ShapeError(f"scores must be 1-D [n], got shape {tuple(arr.shape)}")
+    if arr.dtype.kind != "f" and _dtype_code(arr.dtype) is None:
+        raise InvalidArgumentError(f"scores dtype {arr.dtype} is not supported: pass floating-point scores")
+    if arr.size < 1:
+        raise InvalidArgumentError("scores is empty (n must be >= 1)")
+    return np.ascontiguousarray(arr, dtype=np.float32)
+
+
+def check_k(k: Any, n: int) -> int:
+    """``k`` as an int in 1..n, or InvalidArgumentError."""
+    if isinstance(k, bool) or not isinstance(k, numbers.Integral):
+        raise InvalidArgumentError(f"k must be an int, got {type(k).__name__}")
+    if not 1 <= int(k) <= n:
+        raise InvalidArgumentError(f"k = {k} is out of range 1..{n} (the number of tokens)")
+    return int(k)
+
+
+def check_ratio(ratio: Any) -> float:
+    """A keep ratio as a float in (0, 1], or InvalidArgumentError."""
+    if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real):
+        raise InvalidArgumentError(f"ratio must be a number in (0, 1], got {type(ratio).__name__}")
+    r = float(ratio)
+    if not (math.isfinite(r) and 0.0 < r <= 1.0):
+        raise InvalidArgumentError(f"ratio = {ratio} is out of range (0, 1] (the share of tokens to keep)")
+    return r
+
+
+def check_grid(grid: Any, n: int, mrope: bool) -> Tuple[int, int]:
+    """(grid_h, grid_w) for C: the given pair, or under mrope a square grid when n is a perfect square, else (0, 0).
+
+    The product is not checked here: the C library reports a grid that does not fit as a ShapeError.
+    """
+    if grid is None:
+        side = math.isqrt(n)
+        return (side, side) if mrope and side * side == n else (0, 0)
+    try:
+        h, w = grid
+    except (TypeError, ValueError):
+        raise InvalidArgumentError(f"grid must be a (grid_h, grid_w) pair, got {grid!r}") from None
+    for name, v in (("grid_h", h), ("grid_w", w)):
+        if isinstance(v, bool) or not isinstance(v, numbers.Integral) or not 0 <= int(v) <= _INT32_MAX:
+            raise InvalidArgumentError(f"{name} must be an int in 0..{_INT32_MAX} (0 = unknown), got {v!r}")
+    return int(h), int(w)

@@ -1,0 +1,355 @@
+# pruner.py — the Pruner class: one fastdrive_pruner handle with score / score_batch / topk / prune / select.
+"""Pythonic wrapper of one ``fastdrive_pruner`` handle.
+
+    >>> from fastdrive_pruner import Pruner
+    >>> with Pruner("pruner.safetensors", max_tokens=4096) as p:           # doctest: +SKIP
+    ...     indices, kept = p.prune(tokens, ratio=0.5, grid=(57, 57))
+
+Every call validates its arguments in Python first (dtype, rank, dim, k, ratio, closed handle:
+the exception classes of :mod:`fastdrive_pruner.errors`), then calls C; any non-OK status from C
+raises the class named after it with ``fastdrive_pruner_last_error`` as the message.
+
+Threads: the C library allows one thread at a time per handle, so each Pruner holds a lock and
+calls on one Pruner from several threads run one after another. ctypes releases the GIL during
+the C call, so separate Pruner objects (one per thread) do run in parallel.
+"""
+from __future__ import annotations
+
+import ctypes
+import math
+import numbers
+import os
+import threading
+import weakref
+from typing import Any, List, Optional, Sequence, Tuple, Union
+
+import numpy as np
+
+from . import _lib
+from ._arrays import TokenView, as_scores, as_token_view, check_grid, check_k, is_torch_tensor
+from ._describe import Described
+from ._lib import DType, Policy, PrunerInfo, Rope, SelectParams, Status, Tokens
+from ._native import keep_count, library_path, library_version, parse_policy, raise_for
+from .errors import FastdrivePrunerError, InvalidArgumentError, UnsupportedError, error_for_status
+
+__all__ = ["Pruner", "keep_count", "library_version", "library_path"]
+
+PathLike = Union[str, bytes, "os.PathLike[str]", "os.PathLike[bytes]"]
+Grid = Optional[Tuple[int, int]]
+
+_UINT32_MAX = 2**32 - 1
+_UINT64_MAX = 2**64 - 1
+_MAX_FRAMES = 64  # fastdrive_pruner_score_batch: n_frames 1 .. 64
+_COMPUTE = {"f32": DType.F32, "bf16": DType.BF16}
+_f32p = ctypes.POINTER(ctypes.c_float)
+_i64p = ctypes.POINTER(ctypes.c_int64)
+
+
+class Pruner(Described):
+    """A loaded ReconPruner (one ``fastdrive_pruner`` handle).
+
+    Args:
+        path: the ``.safetensors`` weight file (SPEC §2).
+        max_tokens: capacity: the most tokens one call may score (the arena is planned for it).
+        threads: worker threads, 0 = all cores.
+        compute: ``"f32"`` (default, the reference precision) or ``"bf16"``.
+
+    Raises:
+        FastdriveIOError: the file is missing or unreadable.
+        FormatError: not a valid weight file (the message names the key or tensor).
+        InvalidArgumentError: a bad option.
+        UnsupportedError: a compute precision this build lacks.
+        LibraryNotFoundError: the shared library could not be loaded.
+
+    Use it as a context manager, or call :meth:`close` (idempotent); it is also closed when
+    garbage-collected. Any use after close raises InvalidArgumentError.
+    """
+
+    def __init__(self, path: PathLike, max_tokens: int = 4096, threads: int = 0, compute: str = "f32") -> None:
+        self._handle: Optional[int] = None
+        self._lock = threading.Lock()
+        try:
+            raw_path = os.fsencode(os.fspath(path))
+        except TypeError:
+            raise InvalidArgumentError(f"path must be a str, bytes or os.PathLike, got {type(path).__name__}") from None
+        if b"\0" in raw_path:
+            raise InvalidArgumentError("path contains a NUL byte")
+        if isinstance(max_tokens, bool) or not isinstance(max_tokens, numbers.Integral) or not 1 <= max_tokens <= _UINT32_MAX:
+            raise InvalidArgumentError(f"max_tokens must be an int in 1..{_UINT32_MAX}, got {max_tokens!r}")
+        if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or not 0 <= threads <= _UINT32_MAX:
+            raise InvalidArgumentError(f"threads must be an int >= 0 (0 = all cores), got {threads!r}")
+        if compute not in _COMPUTE:
+            raise InvalidArgumentError(f"compute must be 'f32' or 'bf16', got {compute!r}")
+
+        lib = _lib.load()
+        self._lib = lib
+        self._path = os.fsdecode(raw_path)
+        options = lib.fastdrive_pruner_default_options()
+        options.max_tokens = int(max_tokens)
+        options.num_threads = int(threads)
+        options.compute = int(_COMPUTE[compute])
+        handle = ctypes.c_void_p(None)
+        status = lib.fastdrive_pruner_create(raw_path, ctypes.byref(options), ctypes.byref(handle))
+        raise_for(status, lib, None, "fastdrive_pruner_create")
+        if not handle.value:
+            raise error_for_status(Status.ERR_INTERNAL, "fastdrive_pruner_create returned OK but no handle")
+        self._handle = handle.value
+        # Destroy on GC / interpreter exit too; the finalizer holds no reference to self.
+        self._finalizer = weakref.finalize(self, lib.fastdrive_pruner_destroy, handle.value)
+        info = PrunerInfo()
+        info.struct_size = ctypes.sizeof(PrunerInfo)
+        status = lib.fastdrive_pruner_describe(handle.value, ctypes.byref(info))
+        if status != Status.OK:
+            try:
+                raise_for(status, lib, handle.value, "fastdrive_pruner_describe")
+            finally:
+                self.close()
+        self._info = info
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def close(self) -> None:
+        """Destroy the handle (``fastdrive_pruner_destroy``); calling it again is a no-op."""
+        with self._lock:
+            if self._handle is not None:
+                self._handle = None
+                self._finalizer()
+
+    @property
+    def closed(self) -> bool:
+        """Whether :meth:`close` has been called."""
+        return self._handle is None
+
+    def __enter__(self) -> "Pruner":
+        self._live()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def __repr__(self) -> str:
+        if self._handle is None:
+            return f"<Pruner {self._path!r} closed>" if hasattr(self, "_path") else "<Pruner closed>"
+        return (
+            f"<Pruner {self._path!r} hidden_size={self.hidden_size} rope={self.rope} attention={self.attention} "
+            f"max_tokens={self.max_tokens} threads={self.num_threads} compute={self.compute}>"
+        )
+
+    def _live(self) -> int:
+        """The raw handle, or InvalidArgumentError after close (call with the lock held for C calls)."""
+        handle = self._handle
+        if handle is None:
+            raise InvalidArgumentError("this Pruner is closed")
+        return handle
+
+    # ------------------------------------------------------------------ compute
+
+    def _view(self, tokens: Any) -> TokenView:
+        return as_token_view(tokens, int(self._described().hidden_size))
+
+    def _c_tokens(self, view: TokenView, grid: Grid) -> Tokens:
+        gh, gw = check_grid(grid, view.n_tokens, self._info.rope == Rope.MROPE)
+        return Tokens(view.data, int(view.dtype), view.n_tokens, view.dim, view.row_stride, gh, gw)
+
+    def _score_view(self, view: TokenView, grid: Grid) -> np.ndarray:
+        c_tokens = self._c_tokens(view, grid)
+        out = np.empty(view.n_tokens, dtype=np.float32)
+        with self._lock:
+            handle = self._live()
+            status = self._lib.fastdrive_pruner_score(handle, ctypes.byref(c_tokens), out.ctypes.data_as(_f32p))
+            raise_for(status, self._lib, handle, "fastdrive_pruner_score")
+        return out
+
+    def _topk_array(self, scores: np.ndarray, k: int) -> np.ndarray:
+        out = np.empty(k, dtype=np.int64)
+        with self._lock:
+            handle = self._live()
+            status = self._lib.fastdrive_pruner_topk(
+                handle, scores.ctypes.data_as(_f32p), scores.size, k, out.ctypes.data_as(_i64p)
+            )
+            raise_for(status, self._lib, handle, "fastdrive_pruner_topk")
+        return out
+
+    def score(self, tokens: Any, grid: Grid = None) -> np.ndarray:
+        """Score every token (``fastdrive_pruner_score``): higher = more foreground.
+
+        Args:
+            tokens: [n_tokens, hidden_size] float32 / float16 / bfloat16 numpy array or CPU torch
+                tensor. C-contiguous and row-strided layouts (e.g. ``big[:, :D]``, ``big[::2]``)
+                are read in place; other layouts (e.g. a transposed view) are copied once.
+            grid: ``(grid_h, grid_w)`` of the frame; required under rope = mrope unless n_tokens
+                is a perfect square (then the square grid is used). Optional otherwise, but must
+                match n_tokens if given.
+
+        Returns:
+            float32 numpy array [n_tokens].
+
+        Raises:
+            InvalidArgumentError, ShapeError, CapacityError (n_tokens > max_tokens),
+            NonFiniteError (NaN/Inf in the tokens).
+        """
+        return self._score_view(self._view(tokens), grid)
+
+    def _optional(self, name: str, what: str) -> Any:
+        """A function the loaded library may lack, or UnsupportedError naming the library."""
+        fn = self._lib.functions.get(name)
+        if fn is None:
+            raise UnsupportedError(
+                f"{name} is not exported by {self._lib.path} (library {library_version()}): "
+                f"this build has no {what}; use a newer library"
+            )
+        return fn
+
+    def score_batch(self, frames: Sequence[Any], grids: Optional[Sequence[Grid]] = None) -> List[np.ndarray]:
+        """Score several frames in one call (``fastdrive_pruner_score_batch``), e.g. the cameras of a rig.
+
+        Rows of all frames share the projections and the MLP (bigger GEMMs); attention, positions
+        and the query token stay per frame, so each frame's scores equal :meth:`score` on it alone
+        (up to float rounding).
+
+        Args:
+            frames: 1..64 token arrays, each as for :meth:`score` (sizes, dtypes and layouts may
+                differ), or one 3-D array / tensor [n_frames, n_tokens, D].
+            grids: one grid per frame (each ``(grid_h, grid_w)`` or None, as for :meth:`score`),
+                or None for all-default grids.
+
+        Returns:
+            one float32 array [n_tokens] per frame.
+
+        Raises:
+            UnsupportedError: the loaded library does not implement ``fastdrive_pruner_score_batch``.
+            InvalidArgumentError, ShapeError, CapacityError (sum of n_tokens + n_frames - 1 >
+            max_tokens), NonFiniteError: the message names the frame.
+        """
+        self._live()
+        fn = self._optional("fastdrive_pruner_score_batch", "batched scoring")
+        frames = list(frames)  # a 3-D array / tensor [n_frames, n, D] becomes per-frame views (no copy)
+        if not 1 <= len(frames) <= _MAX_FRAMES:
+            raise InvalidArgumentError(f"score_batch takes 1..{_MAX_FRAMES} frames, got {len(frames)}")
+        if grids is None:
+            grids = [None] * len(frames)
+        grids = list(grids)
+        if len(grids) != len(frames):
+            raise InvalidArgumentError(f"{len(grids)} grids for {len(frames)} frames")
+        views = []
+        for i, frame in enumerate(frames):
+            try:
+                views.append(self._view(frame))
+            except FastdrivePrunerError as e:
+                raise type(e)(f"frame {i}: {e.message}", status=e.status) from None
+        c_frames = (Tokens * len(views))(*(self._c_tokens(v, g) for v, g in zip(views, grids)))
+        counts = [v.n_tokens for v in views]
+        out = np.empty(sum(counts), dtype=np.float32)
+        with self._lock:
+            handle = self._live()
+            status = fn(handle, c_frames, len(views), out.ctypes.data_as(_f32p))
+            raise_for(status, self._lib, handle, "fastdrive_pruner_score_batch")
+        return np.split(out, np.cumsum(counts)[:-1])
+
+    def topk(self, scores: Any, k: int) -> np.ndarray:
+        """The k highest scores' indices, ascending; ties go to the lower index (``fastdrive_pruner_topk``).
+
+        Args:
+            scores: 1-D scores (converted to float32 if needed), n <= max_tokens.
+            k: 1..n.
+
+        Returns:
+            int64 numpy array [k], ascending.
+
+        Raises:
+            InvalidArgumentError (k out of range), CapacityError, NonFiniteError (a NaN score).
+        """
+        arr = as_scores(scores)
+        return self._topk_array(arr, check_k(k, arr.size))
+
+    def keep_count(self, n: int, ratio: float) -> int:
+        """K for a keep ratio, ``floor(ratio * n)`` clamped to [1, n] (see module-level :func:`keep_count`)."""
+        self._live()
+        return keep_count(n, ratio)
+
+    def prune(
+        self, tokens: Any, k: Optional[int] = None, ratio: Optional[float] = None, grid: Grid = None
+    ) -> Tuple[np.ndarray, Any]:
+        """Score, keep the top-K, and gather the kept tokens.
+
+        Give exactly one of ``k`` (1..n_tokens) or ``ratio`` (keep share in (0, 1]; K = floor(ratio*n)
+        clamped to [1, n]).
+
+        Returns:
+            ``(indices, kept_tokens)``: int64 indices ascending, and ``tokens[indices]``: the
+            original rows in the original dtype (a torch tensor for torch input, else numpy).
+        """
+        if (k is None) == (ratio is None):
+            raise InvalidArgumentError("give exactly one of k or ratio")
+        view = self._view(tokens)
+        n = view.n_tokens
+        kk = check_k(k, n) if k is not None else keep_count(n, ratio)  # type: ignore[arg-type]
+        indices = self._topk_array(self._score_view(view, grid), kk)
+        if is_torch_tensor(tokens):
+            import torch
+
+            return indices, tokens[torch.from_numpy(indices)]
+        source = tokens if isinstance(tokens, np.ndarray) else np.asarray(tokens)
+        return indices, source[indices]
+
+    def select(
+        self,
+        tokens: Any,
+        k: int,
+        policy: Union[str, int, Policy] = "reconpruner",
+        aux: Optional[Any] = None,
+        important_ratio: float = 0.0,
+        seed: int = 0,
+        grid: Grid = None,
+    ) -> np.ndarray:
+        """Select k tokens with a policy (``fastdrive_select``); indices come out ascending.
+
+        Args:
+            tokens: as for :meth:`score`.
+            k: 1..n_tokens.
+            policy: ``"reconpruner"`` (scores from this pruner, or ``aux``), ``"divprune"``,
+                ``"attention"`` (top-K of ``aux``), ``"vispruner"``, ``"norm"``, ``"uniform"``,
+                ``"random"``; or a :class:`Policy` value.
+            aux: per-token importance [n_tokens] (required by attention and vispruner).
+            important_ratio: vispruner's share of k taken by importance (0 = library default).
+            seed: seed of the reproducible random draw.
+            grid: as for :meth:`score`.
+
+        Raises:
+            UnsupportedError: the loaded library does not implement ``fastdrive_select``.
+            InvalidArgumentError, ShapeError, CapacityError, NonFiniteError.
+        """
+        self._live()
+        fn = self._optional("fastdrive_select", "token-selection policies (use prune())")
+        pol = parse_policy(policy)
+        view = self._view(tokens)
+        kk = check_k(k, view.n_tokens)
+        aux_arr: Optional[np.ndarray] = None
+        if aux is not None:
+            aux_arr = as_scores(aux)
+            if aux_arr.size != view.n_tokens:
+                raise InvalidArgumentError(f"aux has {aux_arr.size} entries, tokens have {view.n_tokens}")
+        elif pol in (Policy.ATTENTION, Policy.VISPRUNER):
+            raise InvalidArgumentError(f"policy {pol.name.lower()} needs aux (per-token importance)")
+        if isinstance(important_ratio, bool) or not isinstance(important_ratio, numbers.Real) or not (
+            math.isfinite(important_ratio) and 0.0 <= important_ratio <= 1.0
+        ):
+            raise InvalidArgumentError(f"important_ratio must be in [0, 1] (0 = default), got {important_ratio!r}")
+        if isinstance(seed, bool) or not isinstance(seed, numbers.Integral) or not 0 <= seed <= _UINT64_MAX:
+            raise InvalidArgumentError(f"seed must be an int in 0..2**64-1, got {seed!r}")
+        params = SelectParams(
+            ctypes.sizeof(SelectParams),
+            int(pol),
+            kk,
+            aux_arr.ctypes.data_as(_f32p) if aux_arr is not None else None,
+            aux_arr.size if aux_arr is not None else 0,
+            float(important_ratio),
+            int(seed),
+        )
+        c_tokens = self._c_tokens(view, grid)
+        out = np.empty(kk, dtype=np.int64)
+        with self._lock:
+            handle = self._live()
+            status = fn(handle, ctypes.byref(c_tokens), ctypes.byref(params), out.ctypes.data_as(_i64p))
+            raise_for(status, self._lib, handle, "fastdrive_select")
+        return out

@@ -1,0 +1,85 @@
+# test_parity.py — scores and top-K of the Python binding against transformers' Qwen2_5_VLDecoderLayer (SPEC §1 tolerance).
+from __future__ import annotations
+
+import numpy as np
+import pytest
+import reference  # scripts/reference.py (sys.path set in conftest)
+from conftest import CASES, assert_same_topk_up_to_ties, assert_scores_close, case_files
+
+from fastdrive_pruner import Pruner, UnsupportedError
+
+
+@pytest.mark.parametrize("name", [c["name"] for c in CASES])
+def test_committed_fixture_parity(name: str) -> None:
+    path, tokens, ref, grid = case_files(name)
+    with Pruner(path, max_tokens=256, threads=1) as p:
+        scores = p.score(tokens, grid=grid)
+        assert_scores_close(scores, ref)
+        n = len(tokens)
+        for k in sorted({1, max(1, n // 4), max(1, n // 2), n}):
+            assert_same_topk_up_to_ties(p.topk(scores, k), ref, k)
+        indices, kept = p.prune(tokens, k=max(1, n // 2), grid=grid)
+        assert_same_topk_up_to_ties(indices, ref, max(1, n // 2))
+        np.testing.assert_array_equal(kept, tokens[indices])
+
+
+@pytest.fixture(scope="module")
+def fresh_model(tmp_path_factory):
+    """A model made now with reference.py (D = 128, mrope, causal, bf16 weights) and its config."""
+    config = reference.normalize_config(
+        {
+            "hidden_size": 128,
+            "intermediate_size": 256,
+            "num_attention_heads": 4,
+            "num_key_value_heads": 2,
+            "head_dim": 32,
+            "rope": "mrope",
+            "mrope_section": reference.scaled_mrope_section(32),
+            "rope_theta": 200.0,
+            "rms_norm_eps": 1e-5,
+            "attention": "causal",
+        }
+    )
+    tensors = reference.random_pruner(config, seed=1234)
+    path = tmp_path_factory.mktemp("fresh") / "fresh.safetensors"
+    reference.write_pruner(path, config, tensors, "bf16")
+    _, stored = reference.read_pruner(path)  # the bf16-rounded values the runtime sees
+    return path, config, stored
+
+
+def test_fresh_model_parity_nonsquare_grid(fresh_model) -> None:
+    path, config, stored = fresh_model
+    tokens = reference.random_tokens(48, 128, seed=7)
+    ref = reference.reference_scores(stored, config, tokens, 6, 8)
+    with Pruner(path, max_tokens=64, threads=1) as p:
+        assert p.config == config
+        scores = p.score(tokens, grid=(6, 8))
+        assert_scores_close(scores, ref)
+        assert_same_topk_up_to_ties(p.topk(scores, 24), ref, 24)
+
+
+def test_fresh_model_square_grid_is_the_default_under_mrope(fresh_model) -> None:
+    path, config, stored = fresh_model
+    tokens = reference.random_tokens(49, 128, seed=8)
+    ref = reference.reference_scores(stored, config, tokens, 7, 7)
+    with Pruner(path, max_tokens=64, threads=1) as p:
+        assert_scores_close(p.score(tokens), ref)  # grid=None -> 7×7
+        indices, kept = p.prune(tokens, ratio=0.5)
+        assert len(indices) == 24
+        assert_same_topk_up_to_ties(indices, ref, 24)
+
+
+def test_bf16_compute_meets_spec_or_is_reported_unsupported(mrope_case) -> None:
+    """SPEC: bf16 compute keeps >= 97 % of the top-K at K = N/2; a build without it says UNSUPPORTED."""
+    path, tokens, ref, grid = mrope_case
+    try:
+        p = Pruner(path, compute="bf16", threads=1)
+    except UnsupportedError as e:
+        assert e.status == 8 and "bf16" in str(e).lower()
+        return
+    with p:
+        assert p.compute == "bf16"
+        k = len(tokens) // 2
+        got = set(p.topk(p.score(tokens, grid=grid), k).tolist())
+        want = set(np.argsort(-ref, kind="stable")[:k].tolist())
+        assert len(got & want) >= int(0.97 * k)
