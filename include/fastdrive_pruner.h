@@ -162,38 +162,58 @@ typedef struct fastdrive_pruner_info {
 
 /**
  * Token-selection policies for fastdrive_select: ReconPruner and the paper's baselines, so one
- * host can compare them on its own data by changing one argument.
+ * host can compare them on its own data by changing one argument. Every policy returns K
+ * distinct indices in ascending order; wherever values tie, the lower index wins.
  */
 typedef enum fastdrive_policy {
-    /** ReconPruner scores (FastDriveVLA, arXiv 2507.23318): computed by the handle, or `aux` if given. */
+    /** ReconPruner (FastDriveVLA, arXiv 2507.23318): top-K of the handle's own scores
+        (fastdrive_pruner_score), or of `aux` when given (then the tokens are not read). */
     FASTDRIVE_POLICY_RECONPRUNER = 0,
-    /** DivPrune (Alvar et al., CVPR 2025): greedy max-min diversity on cosine distance of the tokens. */
+    /** DivPrune (Alvar et al., CVPR 2025): greedy max-min diversity on the cosine distance
+        1 - cos(v_i, v_j). Seeded as the authors' code (vbdi/divprune) does: first the token whose
+        nearest neighbour is farthest, then repeatedly the unselected token farthest from its
+        nearest selected one. The seed needs every pair once, O(N^2 D / 2) (≈ 10.8 G multiply-adds
+        at N = 3249, D = 2048) with O(N) memory; the greedy steps are O(N K D). No N×N matrix. */
     FASTDRIVE_POLICY_DIVPRUNE = 1,
     /** FastV-style (Chen et al., ECCV 2024): top-K of host-supplied per-token attention (`aux`). */
     FASTDRIVE_POLICY_ATTENTION = 2,
-    /** VisPruner (Zhang et al., ICCV 2025): important tokens by `aux`, the rest by removing duplicates. */
+    /** VisPruner (Zhang et al., ICCV 2025), as its official code (Theia-4869/VisPruner): the
+        floor(K*r) tokens with the highest `aux` are kept as important; the rest, in descending-aux
+        order, are normalised and thinned by rounds of duplicate removal until K - floor(K*r)
+        remain: split alternately into a (positions 0, 2, ...) and b (1, 3, ...), drop the
+        min(8, R - needed) a-tokens with the highest max-cosine to b, continue with the kept
+        a-tokens (by descending max-cosine) followed by b. r = important_ratio, default 0.5 (the
+        official code's default and its README's "64 important + 64 diverse" setting).
+        Uses an N×N cosine matrix planned in the arena when max_tokens <= 4096 (64 MiB at 4096). */
     FASTDRIVE_POLICY_VISPRUNER = 3,
-    /** Top-K of the tokens' L2 norms. */
+    /** Top-K of the tokens' L2 norms (computed in f32). */
     FASTDRIVE_POLICY_NORM = 4,
-    /** K tokens evenly spaced over the frame (deterministic). */
+    /** Evenly spaced in raster order: index floor((2i + 1) N / (2K)) for i = 0 .. K-1, the
+        centre of each of K equal slices (K = N keeps every token). Deterministic. */
     FASTDRIVE_POLICY_UNIFORM = 5,
-    /** K tokens uniformly at random, reproducible from `seed`. */
+    /** Uniformly at random without replacement, reproducible from `seed`: SplitMix64 seeded with
+        `seed`, partial Fisher-Yates over [0, N): for i < K, j = i + next() mod (N - i),
+        swap(perm[i], perm[j]); the result is perm[0 .. K-1] sorted. */
     FASTDRIVE_POLICY_RANDOM = 6
 } fastdrive_policy;
 
 /**
  * Parameters of fastdrive_select. Zero-fill, then set struct_size, policy and k: every other
- * field treats 0/NULL as its default. Fields are only ever appended.
+ * field treats 0/NULL as its default. Fields are only ever appended; the library reads
+ * min(struct_size, its own size) bytes and rejects struct_size below 48 (the 1.0 size).
  */
 typedef struct fastdrive_select_params {
     uint32_t struct_size;        /* sizeof(fastdrive_select_params), for ABI growth */
     fastdrive_policy policy;
     int64_t k;                   /* tokens to keep, 1 .. n_tokens */
-    const float *aux;            /* [aux_count] per-token importance: required by ATTENTION and
-                                    VISPRUNER, optional precomputed scores for RECONPRUNER; NULL otherwise */
-    int64_t aux_count;           /* must equal tokens->n_tokens when aux is given */
-    double important_ratio;      /* VISPRUNER: share of k taken by importance; 0 = default (see policy doc) */
-    uint64_t seed;               /* RANDOM: seed of the reproducible draw */
+    const float *aux;            /* [aux_count] per-token importance, borrowed for the call: required
+                                    by ATTENTION and VISPRUNER, optional precomputed scores for
+                                    RECONPRUNER, ignored by the other policies. No NaN (±Inf rank
+                                    as numbers). */
+    int64_t aux_count;           /* must equal tokens->n_tokens when aux is used */
+    double important_ratio;      /* VISPRUNER: share r of k taken by importance, in (0, 1];
+                                    0 = default 0.5 */
+    uint64_t seed;               /* RANDOM: seed of the reproducible draw (0 is a valid seed) */
 } fastdrive_select_params;
 
 /* ---- Lifecycle ---- */
@@ -322,14 +342,17 @@ FASTDRIVE_API fastdrive_status fastdrive_keep_count(int64_t n, double ratio, int
  * Select `params->k` tokens of `tokens` with a policy; indices come out ascending.
  *
  * @param p        handle; not NULL; one thread at a time (its arena is the scratch).
- * @param tokens   borrowed view as for fastdrive_pruner_score; not NULL (every policy checks it,
- *                 though ATTENTION, UNIFORM and RANDOM read only its shape).
- * @param params   not NULL; struct_size >= the 1.0 size; policy a known value.
+ * @param tokens   borrowed view as for fastdrive_pruner_score; not NULL. Every policy checks
+ *                 data != NULL, dtype, dim == hidden size, n_tokens <= max_tokens and a given
+ *                 grid; values are read (and NaN/Inf rejected) only by DIVPRUNE, VISPRUNER, NORM
+ *                 and RECONPRUNER without aux (which also needs the grid under rope=mrope).
+ * @param params   not NULL; struct_size >= 48 (the 1.0 size); policy a known value.
  * @param indices  out, [params->k] int64; not NULL; written only on FASTDRIVE_OK.
- * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT (NULL, unknown policy, k out of range, aux
- *         missing where required or aux_count != n_tokens, NaN in aux) | _ERR_SHAPE
- *         | _ERR_CAPACITY | _ERR_NON_FINITE
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT (NULL, struct_size, unknown policy, k out of
+ *         1..n_tokens, aux missing where required, aux_count != n_tokens, NaN in aux,
+ *         important_ratio outside (0, 1]) | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
  * @note No heap allocation. On error `indices` is untouched and last_error() says why.
+ *       Policies other than RECONPRUNER run on the calling thread.
  * @since 1.0
  */
 FASTDRIVE_API fastdrive_status fastdrive_select(fastdrive_pruner *p, const fastdrive_tokens *tokens,

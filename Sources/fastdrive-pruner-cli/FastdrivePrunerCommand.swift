@@ -13,7 +13,7 @@ struct FastdrivePrunerCommand: ParsableCommand {
         commandName: "fastdrive-pruner",
         abstract: "ReconPruner visual-token pruning on the CPU.",
         version: String(cString: fastdrive_pruner_version()),
-        subcommands: [Inspect.self, Init.self, Score.self, Prune.self, Bench.self])
+        subcommands: [Inspect.self, Init.self, Score.self, Prune.self, Bench.self, BenchPolicies.self])
 }
 
 /// Options shared by the commands that load a pruner.

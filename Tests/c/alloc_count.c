@@ -75,10 +75,23 @@ static void run(const char *path, uint32_t threads, fastdrive_dtype dtype, int64
 
     atomic_store(&allocations, 0);
     atomic_store(&counting, 1);
-    fastdrive_status s1 = FASTDRIVE_OK, s2 = FASTDRIVE_OK, s3 = FASTDRIVE_OK;
+    fastdrive_status s1 = FASTDRIVE_OK, s2 = FASTDRIVE_OK, s3 = FASTDRIVE_OK, s4 = FASTDRIVE_OK;
     for (int rep = 0; rep < 3; rep++) {
         s1 = fastdrive_pruner_score(p, &t, scores);
         s2 = fastdrive_pruner_topk(p, scores, n, n / 2, keep);
+        for (int policy = 0; policy <= FASTDRIVE_POLICY_RANDOM; policy++) {  /* every select policy */
+            fastdrive_select_params sp;
+            memset(&sp, 0, sizeof sp);
+            sp.struct_size = sizeof sp;
+            sp.policy = (fastdrive_policy)policy;
+            sp.k = n / 2;
+            /* scores as host importance; RECONPRUNER scores the frame itself on rep 0 */
+            sp.aux = policy == FASTDRIVE_POLICY_RECONPRUNER && rep == 0 ? NULL : scores;
+            sp.aux_count = n;
+            sp.seed = (uint64_t)rep;
+            fastdrive_status s = fastdrive_select(p, &t, &sp, keep);
+            if (s != FASTDRIVE_OK) s4 = s;
+        }
         fastdrive_tokens smaller = t;  /* fewer tokens than the plan, 1d grid */
         smaller.n_tokens = 17; smaller.grid_h = 1; smaller.grid_w = 17;
         fastdrive_pruner_score(p, &smaller, scores);
@@ -89,8 +102,8 @@ static void run(const char *path, uint32_t threads, fastdrive_dtype dtype, int64
     }
     atomic_store(&counting, 0);
     long counted = atomic_load(&allocations);
-    CHECK(s1 == FASTDRIVE_OK && s2 == FASTDRIVE_OK && s3 == FASTDRIVE_OK, "%s: score/topk/batch failed: %s", path, fastdrive_pruner_last_error(p));
-    CHECK(counted == 0, "%s (rope %d, attention %d, %u threads, dtype %d, pad %lld): %ld allocations in score/topk/batch",
+    CHECK(s1 == FASTDRIVE_OK && s2 == FASTDRIVE_OK && s3 == FASTDRIVE_OK && s4 == FASTDRIVE_OK, "%s: score/topk/batch/select failed: %s", path, fastdrive_pruner_last_error(p));
+    CHECK(counted == 0, "%s (rope %d, attention %d, %u threads, dtype %d, pad %lld): %ld allocations in score/topk/batch/select",
           path, info.rope, info.attention, threads, dtype, (long long)stride_pad, counted);
     printf("%-60s rope=%d attention=%d threads=%u dtype=%d pad=%lld allocations=%ld\n", path, info.rope,
            info.attention, threads, dtype, (long long)stride_pad, counted);

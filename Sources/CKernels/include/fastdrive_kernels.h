@@ -76,6 +76,31 @@ void fdk_dot_rows(float *out, const float *h, int64_t ldh, const float *u, float
 /// out[n] = a[n] * b[n].
 void fdk_mul(float *out, const float *a, const float *b, int64_t n);
 
+/* ---- Token selection (select.c) ---------------------------------------------------------
+ * One canonical dot order for all of these (see select.c): identical rows give identical values. */
+
+/// Returns dot(a[n], b[n]) in the canonical order.
+float fdk_dot(const float *a, const float *b, int64_t n);
+
+/// out[r] = dot(x[r], x[r]) for r < rows (squared L2 norms).
+void fdk_sum_squares_rows(float *out, const float *x, int64_t ldx, int64_t rows, int64_t n);
+
+/// x[r][c] = x[r][c] / sqrt(dot(x[r], x[r])) in place; an all-zero row stays zero.
+void fdk_normalize_l2_rows(float *x, int64_t ldx, int64_t rows, int64_t n);
+
+/// Gram pass over x[rows][n], every pair i < j once, O(rows²·n) time, O(1) extra space:
+/// best (nullable) [rows] = max over j != i of dot(x[i], x[j]) (-INF for a single row);
+/// sim (nullable) [rows][rows] (stride lds) = dot(x[i], x[j]) for i != j, diagonal untouched.
+void fdk_gram(float *best, float *sim, int64_t lds, const float *x, int64_t ldx, int64_t rows, int64_t n);
+
+/// DivPrune step: min_dist[r] = min(min_dist[r], 1 - dot(x[r], u)) for every r < rows whose
+/// min_dist is not -INF (-INF marks an already selected token, left untouched).
+void fdk_min_distance_update(float *min_dist, const float *x, int64_t ldx, const float *u,
+                             int64_t rows, int64_t n);
+
+/// Index of the largest x[i] (the lowest such index on ties); n >= 1, no NaN.
+int64_t fdk_argmax(const float *x, int64_t n);
+
 #ifdef __cplusplus
 }
 #endif

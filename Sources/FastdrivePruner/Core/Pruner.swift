@@ -44,10 +44,24 @@ public final class Pruner {
     /// Scores `tokens` into `scores` (1 × n). Validates shape, capacity and finiteness first;
     /// on error nothing is written to `scores`.
     func score(_ tokens: TokenView, into scores: MatrixView) throws(PrunerError) {
+        let staged = try scoreToScratch(tokens)
+        Kernels.copy(out: scores, staged.readOnly)
+    }
+
+    /// Validates and scores one frame into arena scratch (the selection scores), then rejects a
+    /// NaN score: finite tokens and weights near ±3.4e38 can overflow inside the f32 layer
+    /// (Inf − Inf). Staging keeps the host's buffer untouched on that error; ±Inf scores pass
+    /// (top-K ranks them as numbers). No allocation.
+    func scoreToScratch(_ tokens: TokenView) throws(PrunerError) -> MatrixView {
         model.beginFrames()
         try addFrame(tokens, index: nil)
         Kernels.useSingleThreadedBLAS()
-        model.score(scores: scores, pool: pool)
+        let scratch = model.workspace.selection.scores
+        model.score(scores: scratch.row(tokens.n), pool: pool)
+        if let bad = Kernels.firstNaN(scratch.prefix(tokens.n)) {
+            throw .nonFinite("the score of token \(bad) is NaN: f32 overflow inside the layer (token or weight magnitudes near 3.4e38)")
+        }
+        return scratch.row(tokens.n)
     }
 
     /// Batch scoring, step 1: forget the previous call's frames.
@@ -123,6 +137,36 @@ public final class Pruner {
             throw .nonFinite("scores[\(bad)] is NaN")
         }
         TopK.select(scores, k: k, into: out)
+    }
+
+    /// fastdrive_select: request.k ascending indices of `tokens` by the request's policy
+    /// (Select/Selection.swift). Tokens are checked like `score` where they are scored (dim,
+    /// capacity, grid, finite values); the other policies check dim, capacity and a given grid,
+    /// and finiteness only if they read values. Nothing is written to `out` on error.
+    func select(_ tokens: TokenView, _ request: SelectionRequest, into out: IndexBuffer) throws(PrunerError) {
+        let n = tokens.n
+        let scratch = model.workspace.selection
+        if request.policy == .reconPruner && request.aux == nil {
+            _ = try scoreToScratch(tokens)  // into scratch.scores
+            if let bad = Kernels.firstNaN(scratch.scores.prefix(n)) {
+                throw .nonFinite("the ReconPruner score of token \(bad) is NaN")
+            }
+        } else {
+            guard tokens.dim == config.hiddenSize else {
+                throw .shape("tokens->dim = \(tokens.dim) but the pruner's hidden_size is \(config.hiddenSize)")
+            }
+            guard n <= options.maxTokens else {
+                throw .capacity("\(n) tokens but the handle was created with max_tokens = \(options.maxTokens)")
+            }
+            if tokens.hasGrid && (tokens.gridH == 0 || tokens.gridW == 0 || tokens.gridH * tokens.gridW != n) {
+                throw .shape("grid \(tokens.gridH)×\(tokens.gridW) does not hold n_tokens = \(n)")
+            }
+            if request.policy.readsTokenValues,
+               let (row, col) = tokens.convert(rows: 0, count: n, into: scratch.tokens.rows(0, n)) {
+                throw .nonFinite("token \(row), element \(col) is NaN or Inf")
+            }
+        }
+        Selection.run(request, n: n, scratch: scratch, into: out)
     }
 
     private static var physicalMemory: Int {

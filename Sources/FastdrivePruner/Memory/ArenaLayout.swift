@@ -59,6 +59,14 @@ struct ArenaLayout {
                 ("mlp.gate", chunkRows * c.intermediateSize), ("mlp.up", chunkRows * c.intermediateSize),
             ]
         }
+        // fastdrive_select's scratch (Select/SelectionScratch.swift); its token rows reuse x / xn.
+        let m = maxRows - 1
+        list += [
+            ("select.scores", m),
+            ("select.values", m),
+            ("select.indices", 8 * m),        // four int64 index lists of m
+            ("select.similarity", SelectionScratch.similarityFloats(maxTokens: m)),
+        ]
         return list
     }
 

@@ -13,6 +13,8 @@ struct Workspace: @unchecked Sendable {
     /// hq ⊙ w_s, the scorer's fused weight.
     let fused: MatrixView
     let workers: [WorkerScratch]
+    /// fastdrive_select's buffers (its token rows are x and xn).
+    let selection: SelectionScratch
 
     /// The attention output (rows × heads·hd), in the xn buffer.
     var attention: MatrixView { xn.columns(0, q.cols) }
@@ -58,6 +60,18 @@ struct Workspace: @unchecked Sendable {
                 up: try matrix(layout.chunkRows, c.intermediateSize)))
         }
         self.workers = workers
+        // Same order as ArenaLayout.buffers: scores, values, indices, similarity.
+        let m = layout.maxRows - 1
+        let scores = ScratchVector(base: try arena.floats(m), count: m)
+        let values = ScratchVector(base: try arena.floats(m), count: m)
+        let indices = UnsafeMutableRawPointer(try arena.floats(8 * m)).bindMemory(to: Int64.self, capacity: 4 * m)
+        let side = SelectionScratch.similarityFloats(maxTokens: m) == 0 ? 0 : m
+        let similarity = try matrix(side, side)
+        selection = SelectionScratch(
+            tokens: x, gathered: xn.reshaped(rows: rows, cols: d), scores: scores, values: values,
+            order: IndexBuffer(base: indices, count: m), residual: IndexBuffer(base: indices + m, count: m),
+            next: IndexBuffer(base: indices + 2 * m, count: m), rank: IndexBuffer(base: indices + 3 * m, count: m),
+            similarity: side == 0 ? nil : similarity)
         Kernels.ropeTables(cosTable: ropeCos, sinTable: ropeSin, theta: c.ropeTheta, headDim: c.headDim)
     }
 }
