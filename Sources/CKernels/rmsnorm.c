@@ -1,22 +1,12 @@
 // rmsnorm.c — Qwen2 RMSNorm: x / sqrt(mean(x²) + eps) * weight, in f32.
 #include "fastdrive_kernels.h"
 #include "dispatch.h"
+#include "dot.h"
 
 #include <math.h>
 
 FDK_MULTIVERSION
-static float sum_of_squares(const float *x, int64_t n) {
-    // 16 independent partial sums: a fixed reassociation that the vectoriser maps to one
-    // register, and that keeps the rounding independent of the CPU level chosen.
-    float acc[16] = {0};
-    int64_t i = 0;
-    for (; i + 16 <= n; i += 16)
-        for (int j = 0; j < 16; j++) acc[j] += x[i + j] * x[i + j];
-    for (; i < n; i++) acc[i & 15] += x[i] * x[i];
-    float s = 0;
-    for (int j = 0; j < 16; j++) s += acc[j];
-    return s;
-}
+static float sum_of_squares(const float *x, int64_t n) { return canonical_dot(x, x, n); }
 
 FDK_MULTIVERSION
 static void scale_row(float *out, const float *x, const float *weight, float inv, int64_t n) {

@@ -1,4 +1,4 @@
-// select.c — the token-selection kernels: canonical dot products, L2 norms, nearest-neighbour
+// select.c — the token-selection kernels: dot products in dot.h's one order, L2 norms, nearest-neighbour
 // and Gram passes for DivPrune / VisPruner, the DivPrune min-distance update, argmax.
 //
 // Every dot product here has ONE summation order (16 lane accumulators over blocks of 16,
@@ -9,25 +9,9 @@
 #include "fastdrive_kernels.h"
 #include "dispatch.h"
 
+#include "dot.h"
+
 #include <math.h>
-
-#define FDK_LANES 16
-
-static inline float lanes_sum(const float acc[FDK_LANES]) {
-    float s = 0;
-    for (int l = 0; l < FDK_LANES; l++) s += acc[l];
-    return s;
-}
-
-/* The canonical order for one pair. */
-static inline float canonical_dot(const float *a, const float *b, int64_t n) {
-    float acc[FDK_LANES] = {0};
-    int64_t i = 0;
-    for (; i + FDK_LANES <= n; i += FDK_LANES)
-        for (int l = 0; l < FDK_LANES; l++) acc[l] += a[i + l] * b[i + l];
-    for (int l = 0; i + l < n; l++) acc[l] += a[i + l] * b[i + l];
-    return lanes_sum(acc);
-}
 
 /* Four pairs (a_r, b) at once, each in exactly the canonical order: b is loaded once per block. */
 static inline void canonical_dot4(float out[4], const float *a0, const float *a1, const float *a2,
