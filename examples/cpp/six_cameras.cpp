@@ -4,8 +4,10 @@
 //
 // For every camera: score its tokens, keep the top half (ascending indices, original order),
 // gather the kept rows of the vision encoder's output into one contiguous buffer for the LLM,
-// and record each kept token's (t, h, w) position — t the camera index, (h, w) its grid cell —
-// so the LLM's M-RoPE sees every kept token where it was. Frames are synthetic here.
+// and give each kept token the 3-D M-RoPE position (t, h, w) it had in the unpruned prompt, as
+// Qwen2.5-VL's get_rope_index assigns them: an image that starts after `s` positions puts its
+// cell (h, w) at (s, s + h, s + w), and whatever follows it continues from the largest position
+// + 1. Pruning drops rows, never moves them. Frames are synthetic here.
 #include "fastdrive_pruner.hpp"
 
 #include <chrono>
@@ -15,8 +17,11 @@
 #include <vector>
 
 struct Position {
-    std::int32_t t, h, w;
+    std::int64_t t, h, w;
 };
+
+// Each camera's tokens follow a short text marker ("<camera k>") in the prompt.
+constexpr std::int64_t text_tokens_per_camera = 4;
 
 int main(int argc, char **argv) {
     if (argc < 2) {
@@ -41,7 +46,8 @@ int main(int argc, char **argv) {
         std::vector<float> scores(static_cast<std::size_t>(n));
         std::vector<std::int64_t> keep(static_cast<std::size_t>(k));
         std::vector<float> llm_tokens;                 // kept rows of all cameras, camera-major
-        std::vector<Position> llm_positions;           // (t, h, w) of each kept row
+        std::vector<Position> llm_positions;           // M-RoPE (t, h, w) of each kept row
+        std::int64_t next = 0;                         // next free position in the prompt
         llm_tokens.reserve(static_cast<std::size_t>(cameras * k * d));
         llm_positions.reserve(static_cast<std::size_t>(cameras * k));
 
@@ -55,19 +61,23 @@ int main(int argc, char **argv) {
             frame.grid_w = side;
             pruner.score(frame, scores);
             pruner.topk(scores, k, keep);
+            const std::int64_t s = next + text_tokens_per_camera;  // text marker, then the image
             for (std::int64_t i : keep) {
                 const float *row = frame.data + i * d;
                 llm_tokens.insert(llm_tokens.end(), row, row + d);
-                llm_positions.push_back({c, static_cast<std::int32_t>(i / side), static_cast<std::int32_t>(i % side)});
+                llm_positions.push_back({s, s + i / side, s + i % side});
             }
+            next = s + side;  // max(h, w) + 1 of the unpruned image, whichever tokens were kept
         }
         const double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 
         std::printf("%d cameras x %lld tokens -> %zu tokens for the LLM (%lld per camera), %.1f ms total, %.1f ms per camera\n",
                     cameras, static_cast<long long>(n), llm_positions.size(), static_cast<long long>(k), ms, ms / cameras);
         const Position &first = llm_positions.front(), &last = llm_positions.back();
-        std::printf("first kept token at (t=%d, h=%d, w=%d), last at (t=%d, h=%d, w=%d); buffer %zu floats\n",
-                    first.t, first.h, first.w, last.t, last.h, last.w, llm_tokens.size());
+        std::printf("first kept token at M-RoPE (t=%lld, h=%lld, w=%lld), last at (t=%lld, h=%lld, w=%lld); buffer %zu floats\n",
+                    static_cast<long long>(first.t), static_cast<long long>(first.h), static_cast<long long>(first.w),
+                    static_cast<long long>(last.t), static_cast<long long>(last.h), static_cast<long long>(last.w),
+                    llm_tokens.size());
         return llm_tokens.size() == static_cast<std::size_t>(cameras * k * d) ? 0 : 1;
     } catch (const fastdrive::Error &e) {
         std::fprintf(stderr, "fastdrive: %s\n", e.what());
