@@ -89,7 +89,7 @@ typedef enum fastdrive_status {
     FASTDRIVE_ERR_FORMAT = 3,            /* not a valid weight file, missing tensor, bad config */
     FASTDRIVE_ERR_SHAPE = 4,             /* token dim != hidden size; grid_h*grid_w != n_tokens, or no grid under rope=mrope */
     FASTDRIVE_ERR_CAPACITY = 5,          /* more tokens than the handle was created for */
-    FASTDRIVE_ERR_NON_FINITE = 6,        /* NaN or Inf in the input tokens (NaN in scores given to topk) */
+    FASTDRIVE_ERR_NON_FINITE = 6,        /* NaN or Inf in the input tokens; NaN in scores given to topk or from f32 overflow inside the layer */
     FASTDRIVE_ERR_OUT_OF_MEMORY = 7,
     FASTDRIVE_ERR_UNSUPPORTED = 8,       /* e.g. a dtype this build cannot compute in */
     FASTDRIVE_ERR_INTERNAL = 9

@@ -36,7 +36,7 @@ public func fastdrive_pruner_score_batch(_ p: OpaquePointer?, _ frames: UnsafePo
         for f in 0..<Int(count) {
             try pruner.addFrame(try tokenView(frames[f], name: "frames[\(f)]"), index: f)
         }
-        pruner.scoreBatch(into: MatrixView(base: scores, rows: 1, cols: pruner.batchTokens))
+        try pruner.scoreBatch(into: MatrixView(base: scores, rows: 1, cols: pruner.batchTokens))
         return FASTDRIVE_OK
     } catch {
         return fail(error, function: #function, handle: handle)

@@ -32,6 +32,9 @@ public func fastdrive_keep_count(_ n: Int64, _ ratio: Double, _ outK: UnsafeMuta
     guard ratio > 0, ratio <= 1 else {
         return fail(.invalidArgument("ratio = \(ratio) is outside (0, 1]"), function: #function)
     }
-    outK.pointee = min(max(Int64((ratio * Double(n)).rounded(.down)), 1), n)
+    // ratio * n <= Double(n), which rounds up to 2^63 for n near Int64.max: compare before
+    // converting, so Int64(_:) never sees a value it would trap on.
+    let k = (ratio * Double(n)).rounded(.down)
+    outK.pointee = k >= Double(n) ? n : max(Int64(k), 1)
     return FASTDRIVE_OK
 }

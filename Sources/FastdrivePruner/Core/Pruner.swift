@@ -29,7 +29,7 @@ public final class Pruner {
         self.options = options
 
         let layout = ArenaLayout(config: config, maxTokens: options.maxTokens, threads: options.threads)
-        guard let bytes = layout.totalBytes, bytes <= Self.physicalMemory else {
+        guard let bytes = layout.totalBytes, bytes <= Arena.physicalMemoryBytes else {
             throw .outOfMemory("max_tokens = \(options.maxTokens) needs a \(layout.totalBytes.map { "\($0 >> 20) MiB" } ?? "overflowing") scratch arena, more than this machine's memory")
         }
         var arena = try Arena(bytes: bytes)
@@ -48,20 +48,12 @@ public final class Pruner {
         Kernels.copy(out: scores, staged.readOnly)
     }
 
-    /// Validates and scores one frame into arena scratch (the selection scores), then rejects a
-    /// NaN score: finite tokens and weights near ±3.4e38 can overflow inside the f32 layer
-    /// (Inf − Inf). Staging keeps the host's buffer untouched on that error; ±Inf scores pass
-    /// (top-K ranks them as numbers). No allocation.
+    /// Validates and scores one frame into arena scratch (the selection scores) and returns
+    /// that view; `select` ranks it in place.
     func scoreToScratch(_ tokens: TokenView) throws(PrunerError) -> MatrixView {
-        model.beginFrames()
+        beginBatch()
         try addFrame(tokens, index: nil)
-        Kernels.useSingleThreadedBLAS()
-        let scratch = model.workspace.selection.scores
-        model.score(scores: scratch.row(tokens.n), pool: pool)
-        if let bad = Kernels.firstNaN(scratch.prefix(tokens.n)) {
-            throw .nonFinite("the score of token \(bad) is NaN: f32 overflow inside the layer (token or weight magnitudes near 3.4e38)")
-        }
-        return scratch.row(tokens.n)
+        return try scoreStaged()
     }
 
     /// Batch scoring, step 1: forget the previous call's frames.
@@ -88,9 +80,22 @@ public final class Pruner {
     }
 
     /// Batch scoring, step 3: score every frame added, into `scores` (1 × total tokens).
-    func scoreBatch(into scores: MatrixView) {
+    func scoreBatch(into scores: MatrixView) throws(PrunerError) {
+        Kernels.copy(out: scores, try scoreStaged().readOnly)
+    }
+
+    /// Scores the frames added into arena scratch (batch tokens <= max_tokens, its size), then
+    /// rejects a NaN score: finite tokens and weights near ±3.4e38 can overflow inside the f32
+    /// layer (Inf − Inf). Staging keeps the host's buffer untouched on that error; ±Inf scores
+    /// pass (top-K ranks them as numbers). No allocation.
+    private func scoreStaged() throws(PrunerError) -> MatrixView {
+        let n = model.frames.tokens, staged = model.workspace.selection.scores.row(n)
         Kernels.useSingleThreadedBLAS()
-        model.score(scores: scores, pool: pool)
+        model.score(scores: staged, pool: pool)
+        if let bad = Kernels.firstNaN(model.workspace.selection.scores.prefix(n)) {
+            throw .nonFinite("score \(bad) is NaN: f32 overflow inside the layer (token or weight magnitudes near 3.4e38)")
+        }
+        return staged
     }
 
     /// Tokens of the frames added since `beginBatch`.
@@ -167,9 +172,5 @@ public final class Pruner {
             }
         }
         Selection.run(request, n: n, scratch: scratch, into: out)
-    }
-
-    private static var physicalMemory: Int {
-        Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
     }
 }

@@ -44,6 +44,12 @@ struct Arena: ~Copyable {
         return p
     }
 
+    /// The machine's physical memory: plans larger than this are refused up front, since an
+    /// overcommitting kernel would accept them and the OOM killer end the host later.
+    static var physicalMemoryBytes: Int {
+        Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
+    }
+
     /// Bytes a `floats(count)` call consumes, for planning.
     static func footprint(floats count: Int) -> Int {
         (count * MemoryLayout<Float>.stride + alignment - 1) / alignment * alignment

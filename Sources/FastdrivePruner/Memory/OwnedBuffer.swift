@@ -14,6 +14,13 @@ final class OwnedBuffer: @unchecked Sendable {
     let count: Int
 
     init(floats count: Int) throws(PrunerError) {
+        // Converted weights are written right away, so every page becomes resident: refuse
+        // more than the machine's memory up front (a sparse hostile file can declare terabytes)
+        // rather than let an overcommitting kernel say yes and the OOM killer end the host.
+        let (bytes, overflow) = count.multipliedReportingOverflow(by: 4)
+        guard !overflow, bytes <= Arena.physicalMemoryBytes else {
+            throw .outOfMemory("converted weights need \(overflow ? "over 2^63 bytes" : "\(bytes >> 20) MiB"), more than this machine's memory")
+        }
         var p: UnsafeMutableRawPointer?
         guard posix_memalign(&p, Arena.alignment, count * 4) == 0, let p else {
             throw .outOfMemory("cannot allocate \(count * 4) bytes for converted weights")

@@ -42,7 +42,10 @@ final class WorkerPool: @unchecked Sendable {
             var thread = pthread_t()
             let rc = pthread_create(&thread, nil, { raw in
                 let start = Unmanaged<WorkerStart>.fromOpaque(raw!).takeRetainedValue()
-                start.pool.workerLoop(id: start.id)
+                // Borrow the pool at +0 for the whole loop. A call through `start.pool` retains
+                // it for the call's duration, i.e. for ever: the pool's deinit (which stops and
+                // joins this thread) never ran, leaking every handle's workers, pool and arena.
+                Unmanaged.passUnretained(start.pool)._withUnsafeGuaranteedRef { $0.workerLoop(id: start.id) }
                 return nil
             }, context)
             guard rc == 0 else {
