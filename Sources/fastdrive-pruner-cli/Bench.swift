@@ -32,7 +32,7 @@ struct Bench: ParsableCommand {
         let info = handle.info
         let d = Int(info.hidden_size)
         var rng = Xoshiro256(seed: 1)
-        let values = (0..<tokens * d).map { _ in rng.normal() }
+        let values = rng.normals(tokens * d)
         let grid = Handle.squareGrid(tokens) ?? (1, tokens)
         var scores = [Float](repeating: 0, count: tokens)
         var samples: [Double] = []

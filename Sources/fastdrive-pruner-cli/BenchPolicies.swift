@@ -19,7 +19,7 @@ struct BenchPolicies: ParsableCommand {
     var threads: UInt32 = 0
     @Option(help: "Timed runs per case (after one warm-up).")
     var runs: Int = 3
-    @Option(help: "Print one JSON line per case instead of a table.")
+    @Flag(help: "Print one JSON line per case instead of a table.")
     var json = false
 
     func run() throws {
@@ -28,8 +28,8 @@ struct BenchPolicies: ParsableCommand {
         let d = Int(info.hidden_size)
         let keep = k == 0 ? max(1, tokens / 2) : k
         var rng = Xoshiro256(seed: 7)
-        let values = (0..<tokens * d).map { _ in rng.normal() }
-        let aux = (0..<tokens).map { _ in rng.normal() }
+        let values = rng.normals(tokens * d)
+        let aux = rng.normals(tokens)
         let grid = Handle.squareGrid(tokens) ?? (1, tokens)
         var scores = [Float](repeating: 0, count: tokens)
         var out = [Int64](repeating: 0, count: keep)

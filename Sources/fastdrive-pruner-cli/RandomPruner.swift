@@ -38,6 +38,11 @@ struct Xoshiro256: RandomNumberGenerator {
         let u2 = Float(next() >> 40) / Float(1 << 24)
         return (-2 * logf(u1)).squareRoot() * cosf(2 * .pi * u2)
     }
+
+    /// `count` standard normals: a synthetic frame of tokens for the benchmarks.
+    mutating func normals(_ count: Int) -> [Float] {
+        (0..<count).map { _ in normal() }
+    }
 }
 
 enum RandomPruner {
@@ -51,7 +56,7 @@ enum RandomPruner {
             if name.hasSuffix("layernorm.weight") {
                 values = [Float](repeating: 1, count: count)
             } else if name == "query" {
-                values = (0..<count).map { _ in rng.normal() }
+                values = rng.normals(count)
             } else {
                 let fanIn = name.hasSuffix(".bias") ? config.tensorShapes.first { $0.name == name.replacingSuffix(".bias", with: ".weight") }!.shape.last! : shape.last!
                 let bound = 1 / Float(fanIn).squareRoot()
