@@ -124,7 +124,9 @@ typedef struct fastdrive_pruner_options {
     uint32_t struct_size;        /* sizeof(fastdrive_pruner_options), for ABI growth */
     uint32_t max_tokens;         /* arena is sized for this many visual tokens; default 4096 */
     uint32_t num_threads;        /* 0 = all cores */
-    fastdrive_dtype compute;     /* FASTDRIVE_F32 (default) or FASTDRIVE_BF16 */
+    fastdrive_dtype compute;     /* FASTDRIVE_F32 (default) or FASTDRIVE_BF16: every GEMM in bf16 with f32
+                                    accumulation (weights converted once at create), norms and
+                                    softmax in f32; needs AVX512_BF16, else FASTDRIVE_ERR_UNSUPPORTED */
 } fastdrive_pruner_options;
 
 /* A zero-copy view of the host's visual tokens: row i starts at data + i*row_stride elements. */

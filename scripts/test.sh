@@ -43,7 +43,8 @@ cmake_tests() {
 step "swift test" swift test
 step "release build" swift build -c release
 step "C: zero allocations in score/topk/batch/select" c_tests
-step "full-size parity" "$py" scripts/check_full_size.py --dir "$work/full"
+step "full-size parity, f32" "$py" scripts/check_full_size.py --dir "$work/full"
+step "full-size top-K, bf16 compute" "$py" scripts/check_full_size.py --dir "$work/full" --compute bf16
 step "cmake" cmake_tests
 if [ -d python ]; then
     step "python package" bash -c "'$py' -m pip install -q -e python && FASTDRIVE_PRUNER_LIB='$root/.build/release/libfastdrive_pruner.so' '$py' -m pytest -q python/tests"

@@ -17,6 +17,8 @@ struct Bench: ParsableCommand {
     var tokens: Int = 3249
     @Option(help: "Worker threads (0 = all cores).")
     var threads: UInt32 = 0
+    @Option(help: "Compute precision: f32 or bf16.")
+    var compute: Compute = .f32
     @Option(help: "Timed runs (after one warm-up).")
     var runs: Int = 5
     @Option(help: "Also time one score_batch call over this many frames against as many single calls.")
@@ -27,7 +29,7 @@ struct Bench: ParsableCommand {
     func run() throws {
         guard tokens >= 1, frames >= 1, runs >= 1 else { throw CLIError("--tokens, --frames and --runs must be positive") }
         let createStart = nowSeconds()
-        let handle = try Handle(path: weights, maxTokens: tokens * frames + frames - 1, threads: threads)
+        let handle = try Handle(path: weights, maxTokens: tokens * frames + frames - 1, threads: threads, compute: compute)
         let createMs = (nowSeconds() - createStart) * 1e3
         let info = handle.info
         let d = Int(info.hidden_size)
@@ -50,7 +52,8 @@ struct Bench: ParsableCommand {
         // The same GEMMs with the same shapes and split, nothing else: the floor of this design.
         let swiftPruner: Pruner
         do {
-            swiftPruner = try Pruner(path: weights, options: PrunerOptions(maxTokens: tokens, threads: Int(threads)))
+            swiftPruner = try Pruner(path: weights, options: PrunerOptions(maxTokens: tokens, threads: Int(threads),
+                                                                         compute: Int32(bitPattern: compute.dtype.rawValue)))
         } catch { throw CLIError(error.message) }
         var gemmSamples: [Double] = []
         for i in 0...runs {
@@ -65,11 +68,11 @@ struct Bench: ParsableCommand {
         let outside = max(0, 1 - gemm / median)
         let weightBytes = Int(info.parameter_count) * 4, arenaBytes = Int(info.arena_bytes)
         if json {
-            var line = "{\"case\":\"score\",\"n_tokens\":\(tokens),\"dim\":\(d),\"dtype\":\"f32\",\"threads\":\(info.num_threads),\"ms_median\":\(median * 1e3),\"ms_p10\":\(samples[samples.count / 10] * 1e3),\"ms_p90\":\(samples[samples.count * 9 / 10] * 1e3),\"gflops\":\(flops / median / 1e9),\"gemm_ms\":\(gemm * 1e3),\"outside_gemm\":\(outside),\"create_ms\":\(createMs),\"peak_rss_bytes\":\(peakRSS),\"weight_bytes\":\(weightBytes),\"arena_bytes\":\(arenaBytes)"
+            var line = "{\"case\":\"score\",\"n_tokens\":\(tokens),\"dim\":\(d),\"dtype\":\"\(compute.rawValue)\",\"threads\":\(info.num_threads),\"ms_median\":\(median * 1e3),\"ms_p10\":\(samples[samples.count / 10] * 1e3),\"ms_p90\":\(samples[samples.count * 9 / 10] * 1e3),\"gflops\":\(flops / median / 1e9),\"gemm_ms\":\(gemm * 1e3),\"outside_gemm\":\(outside),\"create_ms\":\(createMs),\"peak_rss_bytes\":\(peakRSS),\"weight_bytes\":\(weightBytes),\"arena_bytes\":\(arenaBytes)"
             if let batch { line += ",\"frames\":\(frames),\"batch_fps\":\(batch.batchFPS),\"single_fps\":\(batch.singleFPS)" }
             print(line + "}")
         } else {
-            print("score: \(tokens) tokens, D=\(d), \(info.num_threads) threads, \(samples.count) runs")
+            print("score: \(tokens) tokens, D=\(d), \(compute.rawValue), \(info.num_threads) threads, \(samples.count) runs")
             print("  median \(String(format2: median * 1e3)) ms  p10 \(String(format2: samples[samples.count / 10] * 1e3)) ms  p90 \(String(format2: samples[samples.count * 9 / 10] * 1e3)) ms")
             print("  \(String(format2: flops / 1e9)) GFLOP per frame, \(String(format2: flops / median / 1e9)) GFLOP/s")
             print("  GEMMs alone: \(String(format2: gemm * 1e3)) ms; time outside GEMM: \(String(format2: outside * 100)) %")

@@ -26,16 +26,26 @@ struct LoadOptions: ParsableArguments {
 
     @Option(help: "Token capacity of the handle (0 = the number of tokens given).")
     var maxTokens: UInt32 = 0
+
+    @Option(help: "Compute precision: f32, or bf16 (GEMMs in bf16 with f32 accumulation; needs AVX512_BF16).")
+    var compute: Compute = .f32
+}
+
+/// The compute precision option, as fastdrive_dtype.
+enum Compute: String, ExpressibleByArgument {
+    case f32, bf16
+    var dtype: fastdrive_dtype { self == .bf16 ? FASTDRIVE_BF16 : FASTDRIVE_F32 }
 }
 
 /// A loaded pruner through the C ABI, destroyed on deinit.
 final class Handle {
     let raw: OpaquePointer
 
-    init(path: String, maxTokens: Int, threads: UInt32) throws {
+    init(path: String, maxTokens: Int, threads: UInt32, compute: Compute = .f32) throws {
         var options = fastdrive_pruner_default_options()
         options.max_tokens = UInt32(maxTokens)
         options.num_threads = threads
+        options.compute = compute.dtype
         var p: OpaquePointer?
         let status = fastdrive_pruner_create(path, &options, &p)
         guard status == FASTDRIVE_OK, let p else { throw CLIError(String(cString: fastdrive_pruner_last_error(nil))) }
@@ -167,7 +177,7 @@ struct Score: ParsableCommand {
 
     func run() throws {
         let t = try NPYArray.read(tokens)
-        let handle = try Handle(path: load.weights, maxTokens: Int(load.maxTokens == 0 ? UInt32(t.shape.first ?? 1) : load.maxTokens), threads: load.threads)
+        let handle = try Handle(path: load.weights, maxTokens: Int(load.maxTokens == 0 ? UInt32(t.shape.first ?? 1) : load.maxTokens), threads: load.threads, compute: load.compute)
         let scores = try handle.score(t, grid: try parseGrid(grid))
         try scores.withUnsafeBytes { try NPYArray.write(out, shape: [scores.count], descr: "<f4", payload: $0) }
         print("wrote \(out): \(scores.count) scores")
@@ -194,7 +204,7 @@ struct Prune: ParsableCommand {
     func run() throws {
         let t = try NPYArray.read(tokens)
         let n = t.shape.first ?? 0
-        let handle = try Handle(path: load.weights, maxTokens: Int(load.maxTokens == 0 ? UInt32(max(n, 1)) : load.maxTokens), threads: load.threads)
+        let handle = try Handle(path: load.weights, maxTokens: Int(load.maxTokens == 0 ? UInt32(max(n, 1)) : load.maxTokens), threads: load.threads, compute: load.compute)
         let start = nowSeconds()
         let scores = try handle.score(t, grid: try parseGrid(grid))
         var count: Int64 = 0

@@ -45,10 +45,11 @@ static int failures;
 
 #define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL: " __VA_ARGS__); fputc('\n', stderr); failures++; } } while (0)
 
-static void run(const char *path, uint32_t threads, fastdrive_dtype dtype, int64_t stride_pad) {
+static void run(const char *path, uint32_t threads, fastdrive_dtype dtype, int64_t stride_pad, fastdrive_dtype compute) {
     fastdrive_pruner_options o = fastdrive_pruner_default_options();
     o.max_tokens = 300;
     o.num_threads = threads;
+    o.compute = compute;
     fastdrive_pruner *p = NULL;
     if (fastdrive_pruner_create(path, &o, &p) != FASTDRIVE_OK) {
         CHECK(0, "create %s: %s", path, fastdrive_pruner_last_error(NULL));
@@ -103,10 +104,10 @@ static void run(const char *path, uint32_t threads, fastdrive_dtype dtype, int64
     atomic_store(&counting, 0);
     long counted = atomic_load(&allocations);
     CHECK(s1 == FASTDRIVE_OK && s2 == FASTDRIVE_OK && s3 == FASTDRIVE_OK && s4 == FASTDRIVE_OK, "%s: score/topk/batch/select failed: %s", path, fastdrive_pruner_last_error(p));
-    CHECK(counted == 0, "%s (rope %d, attention %d, %u threads, dtype %d, pad %lld): %ld allocations in score/topk/batch/select",
-          path, info.rope, info.attention, threads, dtype, (long long)stride_pad, counted);
-    printf("%-60s rope=%d attention=%d threads=%u dtype=%d pad=%lld allocations=%ld\n", path, info.rope,
-           info.attention, threads, dtype, (long long)stride_pad, counted);
+    CHECK(counted == 0, "%s (rope %d, attention %d, %u threads, dtype %d, pad %lld, compute %d): %ld allocations in score/topk/batch/select",
+          path, info.rope, info.attention, threads, dtype, (long long)stride_pad, compute, counted);
+    printf("%-50s rope=%d attention=%d threads=%u dtype=%d pad=%lld compute=%d allocations=%ld\n", path, info.rope,
+           info.attention, threads, dtype, (long long)stride_pad, compute, counted);
     fastdrive_pruner_destroy(p);
     __libc_free(data);
     __libc_free(scores);
@@ -121,10 +122,12 @@ int main(int argc, char **argv) {
     int cases = 0;
     for (int i = 1; i < argc; i++) {
         uint32_t threads[] = {1, 2, 4};
-        for (int t = 0; t < 3; t++, cases++) run(argv[i], threads[t], FASTDRIVE_F32, 0);
-        run(argv[i], 2, FASTDRIVE_BF16, 0);
-        run(argv[i], 2, FASTDRIVE_F16, 5);
-        cases += 2;
+        for (int t = 0; t < 3; t++, cases++) run(argv[i], threads[t], FASTDRIVE_F32, 0, FASTDRIVE_F32);
+        run(argv[i], 2, FASTDRIVE_BF16, 0, FASTDRIVE_F32);
+        run(argv[i], 2, FASTDRIVE_F16, 5, FASTDRIVE_F32);
+        run(argv[i], 1, FASTDRIVE_F32, 0, FASTDRIVE_BF16);  /* compute = bf16, 1 and 2 threads */
+        run(argv[i], 2, FASTDRIVE_F16, 5, FASTDRIVE_BF16);
+        cases += 4;
     }
     printf("%d passed, %d failed\n", cases - failures, failures);
     return failures ? 1 : 0;

@@ -101,6 +101,29 @@ void fdk_min_distance_update(float *min_dist, const float *x, int64_t ldx, const
 /// Index of the largest x[i] (the lowest such index on ties); n >= 1, no NaN.
 int64_t fdk_argmax(const float *x, int64_t n);
 
+/* ---- bf16 GEMM (gemm_bf16.c) ----------------------------------------------------------- */
+
+/// Whether this CPU has AVX512_BF16 (the bf16 compute path needs it).
+int fdk_bf16_supported(void);
+
+/// uint16 elements of a packed [n × k] weight (32-column panels of k pairs, zero padded).
+int64_t fdk_bf16_packed_weight_elements(int64_t n, int64_t k);
+
+/// uint16 elements of m packed rows of k values (k padded to even).
+int64_t fdk_bf16_packed_rows_elements(int64_t m, int64_t k);
+
+/// Packs the f32 matrix W[n][k], element (j, kk) at w[j·row_stride + kk·col_stride], for
+/// fdk_bf16_gemm: (ldw, 1) for a PyTorch weight [out, in], (1, ld) for the transpose of a [k][n].
+void fdk_bf16_pack_weight(uint16_t *out, const float *w, int64_t row_stride, int64_t col_stride, int64_t n, int64_t k);
+
+/// Converts rows a[m][k] (stride lda), times `scale`, to packed bf16 pairs for fdk_bf16_gemm.
+void fdk_bf16_pack_rows(uint16_t *out, const float *a, int64_t lda, int64_t m, int64_t k, float scale);
+
+/// c[m][n] (stride ldc) = A·Wᵀ (+ c when accumulate), A and W packed bf16, f32 accumulation.
+/// Only call when fdk_bf16_supported().
+void fdk_bf16_gemm(float *c, int64_t ldc, const uint16_t *a_packed, int64_t m, const uint16_t *w_packed,
+                   int64_t n, int64_t k, int32_t accumulate);
+
 #ifdef __cplusplus
 }
 #endif

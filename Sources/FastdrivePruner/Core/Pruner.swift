@@ -25,10 +25,11 @@ public final class Pruner {
         let file = try MappedFile(path: path)
         header = try SafetensorsHeader(file: file.bytes)
         config = try PrunerConfig(metadata: header.metadata)
-        let weights = try WeightSet(file: file, header: header, config: config)
+        let weights = try WeightSet(file: file, header: header, config: config, compute: options.compute)
         self.options = options
 
-        let layout = ArenaLayout(config: config, maxTokens: options.maxTokens, threads: options.threads)
+        let layout = ArenaLayout(config: config, maxTokens: options.maxTokens, threads: options.threads,
+                                 compute: options.compute)
         guard let bytes = layout.totalBytes, bytes <= Arena.physicalMemoryBytes else {
             throw .outOfMemory("max_tokens = \(options.maxTokens) needs a \(layout.totalBytes.map { "\($0 >> 20) MiB" } ?? "overflowing") scratch arena, more than this machine's memory")
         }

@@ -25,8 +25,14 @@ public struct PrunerOptions: Equatable, Sendable {
         guard let compute = ElementType(rawValue: rawCompute) else {
             throw .invalidArgument("compute = \(rawCompute) is not FASTDRIVE_F32 or FASTDRIVE_BF16")
         }
-        guard compute == .f32 else {
-            throw .unsupported("compute = \(compute.name) is not available in this build (F32 only)")
+        switch compute {
+        case .f32: break
+        case .bf16:
+            guard Kernels.bf16Supported else {
+                throw .unsupported("compute = BF16 needs a CPU with AVX512_BF16; this one has none (use F32)")
+            }
+        case .f16:
+            throw .unsupported("compute = F16 is not available (F32 or BF16)")
         }
         self.maxTokens = maxTokens == 0 ? Self.defaultMaxTokens : maxTokens
         self.threads = threads == 0 ? Self.onlineCores : threads

@@ -11,14 +11,17 @@ struct ArenaLayout {
     let maxRows: Int
     let threads: Int
     let config: PrunerConfig
+    /// With compute = bf16, each worker converts its chunk's rows to bf16 before a GEMM.
+    let compute: ElementType
 
     /// Largest row chunk of the row-parallel phases: bounds the MLP scratch.
     static let maxChunkRows = 384
     static let keyBlockRows = 512
 
-    init(config: PrunerConfig, maxTokens: Int, threads: Int) {
+    init(config: PrunerConfig, maxTokens: Int, threads: Int, compute: ElementType = .f32) {
         self.config = config
         self.threads = threads
+        self.compute = compute
         maxRows = maxTokens + 1
         let group = config.heads / config.kvHeads
         // Stack a KV head's query heads so the QKᵀ GEMM has ~1024 rows whatever the GQA ratio.
@@ -33,6 +36,22 @@ struct ArenaLayout {
         let count = threads * ((rows + perRound - 1) / perRound)
         let size = (rows + count - 1) / count
         return (min(count, rows), size)
+    }
+
+    /// Floats holding one chunk of rows packed as bf16 pairs, for the widest GEMM input.
+    var bf16RowFloats: Int {
+        let widest = max(config.hiddenSize, config.intermediateSize, config.heads * config.headDim)
+        return (Kernels.packedBF16RowElements(rows: chunkRows, cols: widest) + 1) / 2
+    }
+
+    /// Floats of a worker's bf16 attention operands: stacked queries, a key block and a value
+    /// block (packed as weights), and the block's probabilities.
+    var bf16AttentionFloats: [Int] {
+        let hd = config.headDim, stacked = (config.heads / config.kvHeads) * queryBlock
+        return [Kernels.packedBF16RowElements(rows: stacked, cols: hd),
+                Kernels.packedBF16Elements(rows: keyBlock, cols: hd),
+                Kernels.packedBF16Elements(rows: hd, cols: keyBlock),
+                Kernels.packedBF16RowElements(rows: stacked, cols: keyBlock)].map { ($0 + 1) / 2 }
     }
 
     /// Every buffer, in allocation order, with its element count.
@@ -58,6 +77,9 @@ struct ArenaLayout {
                 ("attn.o", stacked * c.headDim), ("attn.max", stacked), ("attn.sum", stacked),
                 ("mlp.gate", chunkRows * c.intermediateSize), ("mlp.up", chunkRows * c.intermediateSize),
             ]
+            if compute == .bf16 {
+                list += [("bf16.rows", bf16RowFloats)] + bf16AttentionFloats.map { ("bf16.attention", $0) }
+            }
         }
         // fastdrive_select's scratch (Select/SelectionScratch.swift); its token rows reuse x / xn.
         let m = maxRows - 1

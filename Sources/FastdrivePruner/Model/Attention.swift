@@ -57,17 +57,30 @@ final class AttentionPhase: ParallelJob {
         let keys = k.columns(kvHead * hd, hd), values = v.columns(kvHead * hd, hd)
         let keyEnd = causal ? q0 + bq : rows  // causal rows never see later keys
         let scale = 1 / Float(hd).squareRoot()
+        let bf16 = s.bf16Attention
+        if let bf16 { Kernels.packRowsBF16(qs.readOnly, scale: scale, into: bf16.query) }
         var k0 = 0
         while k0 < keyEnd {
             let bk = min(keyBlock, keyEnd - k0)
             let logits = s.logits.reshaped(rows: stacked, cols: bk)
-            Kernels.matmulTransposed(out: logits, qs.readOnly, keys.rows(k0, bk), alpha: scale)
+            if let bf16 {
+                let packedKeys = Kernels.packBF16(keys.rows(k0, bk), into: bf16.keys)
+                Kernels.gemmBF16(out: logits, packed: bf16.query, weight: packedKeys, accumulate: false)
+            } else {
+                Kernels.matmulTransposed(out: logits, qs.readOnly, keys.rows(k0, bk), alpha: scale)
+            }
             for g in 0..<group where !gemmOnly {
                 Kernels.softmaxStep(logits.rows(g * bq, bq), q0: q0, k0: k0, causal: causal,
                                     rowMax: rowMax.columns(g * bq, bq), rowSum: rowSum.columns(g * bq, bq),
                                     output: o.rows(g * bq, bq))
             }
-            Kernels.matmulAccumulate(out: o, logits.readOnly, values.rows(k0, bk))
+            if let bf16 {
+                Kernels.packRowsBF16(logits.readOnly, into: bf16.probabilities)
+                let packedValues = Kernels.packBF16Transposed(values.rows(k0, bk), into: bf16.values)
+                Kernels.gemmBF16(out: o, packed: bf16.probabilities, weight: packedValues, accumulate: true)
+            } else {
+                Kernels.matmulAccumulate(out: o, logits.readOnly, values.rows(k0, bk))
+            }
             k0 += bk
         }
         Kernels.normalizeRows(o, rowSum: rowSum.readOnly)

@@ -19,16 +19,17 @@ final class MLPPhase: ParallelJob {
         guard n > 0 else { return }
         let w = workspace, c = config, scratch = workspace.workers[worker]
         let xs = w.x.rows(r0, n)
-        Kernels.linear(out: xs, w.attention.rows(r0, n).readOnly, weight: weights.oProj, accumulate: true)
+        let packed = scratch.bf16Rows
+        Kernels.linear(out: xs, w.attention.rows(r0, n).readOnly, weight: weights.oProj, accumulate: true, scratch: packed)
         // This chunk's attention rows are consumed: rms2 may overwrite the shared buffer.
         let hn = w.xn.rows(r0, n).columns(0, c.hiddenSize)
         if !frame.gemmOnly {
             Kernels.rmsNorm(out: hn, xs.readOnly, weight: weights.postNorm, eps: Float(c.rmsNormEps))
         }
         let gate = scratch.gate.rows(0, n), up = scratch.up.rows(0, n)
-        Kernels.linear(out: gate, hn.readOnly, weight: weights.gateProj, accumulate: false)
-        Kernels.linear(out: up, hn.readOnly, weight: weights.upProj, accumulate: false)
+        Kernels.linear(out: gate, hn.readOnly, weight: weights.gateProj, accumulate: false, scratch: packed)
+        Kernels.linear(out: up, hn.readOnly, weight: weights.upProj, accumulate: false, scratch: packed)
         if !frame.gemmOnly { Kernels.swiglu(gate: gate, up: up.readOnly) }
-        Kernels.linear(out: xs, gate.readOnly, weight: weights.downProj, accumulate: true)
+        Kernels.linear(out: xs, gate.readOnly, weight: weights.downProj, accumulate: true, scratch: packed)
     }
 }

@@ -24,9 +24,10 @@ final class ProjectionPhase: ParallelJob {
             Kernels.rmsNorm(out: xn, w.x.rows(r0, n).readOnly, weight: weights.inputNorm, eps: Float(c.rmsNormEps))
         }
         // y = xn·Wᵀ + b: the bias is pre-loaded and the GEMM accumulates onto it.
-        func project(_ out: MatrixView, _ weight: ConstMatrixView, _ bias: VectorView) {
+        let packed = w.workers[worker].bf16Rows
+        func project(_ out: MatrixView, _ weight: LinearWeight, _ bias: VectorView) {
             if !frame.gemmOnly { Kernels.broadcastRows(out: out.rows(r0, n), bias) }
-            Kernels.linear(out: out.rows(r0, n), xn.readOnly, weight: weight, accumulate: true)
+            Kernels.linear(out: out.rows(r0, n), xn.readOnly, weight: weight, accumulate: true, scratch: packed)
         }
         project(w.q, weights.qProj, weights.qBias)
         project(w.k, weights.kProj, weights.kBias)

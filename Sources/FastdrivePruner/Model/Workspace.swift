@@ -30,6 +30,10 @@ struct Workspace: @unchecked Sendable {
         /// One MLP chunk's gate and up projections.
         let gate: MatrixView
         let up: MatrixView
+        /// compute = bf16: the chunk's GEMM input converted to bf16 pairs, and the attention
+        /// operands (nil in f32).
+        let bf16Rows: PackedBF16Rows?
+        let bf16Attention: BF16AttentionScratch?
     }
 
     init(arena: inout Arena, layout: ArenaLayout) throws(PrunerError) {
@@ -37,6 +41,14 @@ struct Workspace: @unchecked Sendable {
         let d = c.hiddenSize, qw = c.heads * c.headDim, kvw = c.kvHeads * c.headDim, half = c.headDim / 2
         func matrix(_ r: Int, _ cols: Int) throws(PrunerError) -> MatrixView {
             MatrixView(base: try arena.floats(r * cols), rows: r, cols: cols)
+        }
+        func packedRows(_ floats: Int) throws(PrunerError) -> PackedBF16Rows {
+            let raw = UnsafeMutableRawPointer(try arena.floats(floats))
+            return PackedBF16Rows(base: raw.bindMemory(to: UInt16.self, capacity: 2 * floats), capacity: 2 * floats)
+        }
+        func attentionScratch(_ floats: [Int]) throws(PrunerError) -> BF16AttentionScratch {
+            BF16AttentionScratch(query: try packedRows(floats[0]), keys: try packedRows(floats[1]),
+                                 values: try packedRows(floats[2]), probabilities: try packedRows(floats[3]))
         }
         // Same order as ArenaLayout.buffers.
         x = try matrix(rows, d)
@@ -57,7 +69,9 @@ struct Workspace: @unchecked Sendable {
                 rowMax: try matrix(1, stacked),
                 rowSum: try matrix(1, stacked),
                 gate: try matrix(layout.chunkRows, c.intermediateSize),
-                up: try matrix(layout.chunkRows, c.intermediateSize)))
+                up: try matrix(layout.chunkRows, c.intermediateSize),
+                bf16Rows: layout.compute == .bf16 ? try packedRows(layout.bf16RowFloats) : nil,
+                bf16Attention: layout.compute == .bf16 ? try attentionScratch(layout.bf16AttentionFloats) : nil))
         }
         self.workers = workers
         // Same order as ArenaLayout.buffers: scores, values, indices, similarity.

@@ -1,0 +1,32 @@
+// PackedBF16.swift — views of bf16-packed operands for the bf16 GEMM (layouts in gemm_bf16.c).
+
+/// A linear weight [out × in] packed once at create: 32-column panels of bf16 pairs.
+struct PackedBF16Weight {
+    let base: UnsafePointer<UInt16>
+    let rows: Int
+    let cols: Int
+}
+
+/// Per-worker scratch for one chunk's rows converted to bf16 pairs before each GEMM.
+struct PackedBF16Rows {
+    let base: UnsafeMutablePointer<UInt16>
+    let capacity: Int
+}
+
+/// A linear layer's weight: always the f32 view; with compute = bf16 also its packed copy.
+struct LinearWeight {
+    let f32: ConstMatrixView
+    let bf16: PackedBF16Weight?
+
+    var rows: Int { f32.rows }
+    var cols: Int { f32.cols }
+}
+
+/// A worker's bf16 attention operands: its stacked queries, one key block and one value block
+/// packed as weights, and the probabilities of the block.
+struct BF16AttentionScratch {
+    let query: PackedBF16Rows
+    let keys: PackedBF16Rows
+    let values: PackedBF16Rows
+    let probabilities: PackedBF16Rows
+}

@@ -1,0 +1,81 @@
+// BF16Tests.swift — compute = FASTDRIVE_BF16: the bf16 GEMM against Double, and the scores'
+// top-K against transformers' f32 reference (SPEC: overlap >= 0.97 at K = N/2).
+
+import CFastdrivePruner
+import Foundation
+import Testing
+@testable import FastdrivePruner
+
+@Suite("bf16 compute")
+struct BF16Tests {
+    @Test("bf16 GEMM matches a Double GEMM within bf16 rounding, partial panels and odd k included",
+          arguments: [(13, 48, 37), (1, 32, 2), (25, 70, 129), (12, 16, 8)])
+    func gemm(_ shape: (Int, Int, Int)) throws {
+        let (m, n, k) = shape
+        try #require(Kernels.bf16Supported, "this CPU lacks AVX512_BF16; create rejects bf16 (tested below)")
+        let a = TestModel.values(m * k, seed: 11), w = TestModel.values(n * k, seed: 12)
+        var c = [Float](repeating: 0.25, count: m * n)
+        var packedW = [UInt16](repeating: 0, count: Kernels.packedBF16Elements(rows: n, cols: k))
+        var rows = [UInt16](repeating: 0, count: Kernels.packedBF16RowElements(rows: m, cols: k))
+        a.withUnsafeBufferPointer { ap in w.withUnsafeBufferPointer { wp in c.withUnsafeMutableBufferPointer { cp in
+            packedW.withUnsafeMutableBufferPointer { pw in rows.withUnsafeMutableBufferPointer { pr in
+                let weight = Kernels.packBF16(ConstMatrixView(base: wp.baseAddress!, rows: n, cols: k), into: pw.baseAddress!)
+                let scratch = PackedBF16Rows(base: pr.baseAddress!, capacity: pr.count)
+                Kernels.packRowsBF16(ConstMatrixView(base: ap.baseAddress!, rows: m, cols: k), into: scratch)
+                Kernels.gemmBF16(out: MatrixView(base: cp.baseAddress!, rows: m, cols: n), packed: scratch,
+                                 weight: weight, accumulate: true)
+            } }
+        } } }
+        for i in 0..<m {
+            for j in 0..<n {
+                var exact = 0.25, magnitude = 0.0
+                for p in 0..<k {
+                    exact += Double(a[i * k + p]) * Double(w[j * k + p])
+                    magnitude += abs(Double(a[i * k + p]) * Double(w[j * k + p]))
+                }
+                // bf16 keeps 8 significant bits: each input is off by at most 2^-8 relative.
+                #expect(abs(Double(c[i * n + j]) - exact) <= magnitude * 0x1p-7 + 1e-6, "(\(i), \(j))")
+            }
+        }
+    }
+
+    @Test("scores keep >= 0.97 of the reference top-K at K = N/2 on every fixture", arguments: FixtureCase.all())
+    func parity(_ c: FixtureCase) throws {
+        let base = TestFiles.fixtures.appendingPathComponent(c.name).path
+        var options = fastdrive_pruner_default_options()
+        options.max_tokens = UInt32(c.n_tokens)
+        options.num_threads = 2
+        options.compute = FASTDRIVE_BF16
+        var p: OpaquePointer?
+        let status = fastdrive_pruner_create(base + ".safetensors", &options, &p)
+        guard Kernels.bf16Supported else {
+            #expect(status == FASTDRIVE_ERR_UNSUPPORTED && lastError(nil).contains("AVX512_BF16"))
+            return
+        }
+        try #require(status == FASTDRIVE_OK, "\(lastError(nil))")
+        defer { fastdrive_pruner_destroy(p) }
+        let tokens = try NPY(path: base + ".tokens.npy"), expected = try NPY(path: base + ".scores.npy").floats
+        var got = [Float](repeating: .nan, count: c.n_tokens)
+        let s = tokens.payload.withUnsafeBytes { raw in
+            var t = fastdrive_tokens(data: raw.baseAddress, dtype: tokens.descr == "<f2" ? FASTDRIVE_F16 : FASTDRIVE_F32,
+                                     n_tokens: Int64(c.n_tokens), dim: Int64(c.dim), row_stride: 0,
+                                     grid_h: Int32(c.grid_h), grid_w: Int32(c.grid_w))
+            return fastdrive_pruner_score(p, &t, &got)
+        }
+        try #require(s == FASTDRIVE_OK, "\(lastError(p))")
+        let k = max(1, c.n_tokens / 2)
+        let overlap = Set(referenceTopK(got, k)).intersection(referenceTopK(expected, k)).count
+        #expect(Double(overlap) >= 0.97 * Double(k), "\(c.name): \(overlap) of \(k)")
+        let scale = max(1, expected.map(abs).max()!)
+        #expect(maxAbsDiff(got, expected).value <= 0.01 * scale, "\(c.name): bf16 error beyond 1 % of max|S|")
+    }
+
+    @Test("f16 compute is refused as unsupported; unknown values as invalid")
+    func computeOptions() {
+        var options = fastdrive_pruner_default_options()
+        var p: OpaquePointer?
+        options.compute = FASTDRIVE_F16
+        #expect(fastdrive_pruner_create(TestModel.file(), &options, &p) == FASTDRIVE_ERR_UNSUPPORTED && p == nil)
+        #expect(lastError(nil).contains("F16"))
+    }
+}
