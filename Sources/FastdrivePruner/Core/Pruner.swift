@@ -114,15 +114,16 @@ public final class Pruner {
         model.score(scores: nil, pool: pool, gemmOnly: true)
     }
 
-    /// The checks SPEC §3 gives their own status: dim, capacity, grid.
-    private func check(_ t: TokenView) throws(PrunerError) {
+    /// The checks SPEC §3 gives their own status: dim, capacity, grid. The grid is required
+    /// when the layer runs under rope = mrope, and checked against n whenever it is given.
+    private func check(_ t: TokenView, scored: Bool = true) throws(PrunerError) {
         guard t.dim == config.hiddenSize else {
             throw .shape("tokens->dim = \(t.dim) but the pruner's hidden_size is \(config.hiddenSize)")
         }
         guard t.n <= options.maxTokens else {
             throw .capacity("\(t.n) tokens but the handle was created with max_tokens = \(options.maxTokens)")
         }
-        if config.rope == .mrope && !t.hasGrid {
+        if scored && config.rope == .mrope && !t.hasGrid {
             throw .shape("rope = mrope needs the token grid: set grid_h and grid_w (grid_h × grid_w = \(t.n))")
         }
         if t.hasGrid && (t.gridH == 0 || t.gridW == 0 || t.gridH * t.gridW != t.n) {
@@ -153,20 +154,9 @@ public final class Pruner {
         let n = tokens.n
         let scratch = model.workspace.selection
         if request.policy == .reconPruner && request.aux == nil {
-            _ = try scoreToScratch(tokens)  // into scratch.scores
-            if let bad = Kernels.firstNaN(scratch.scores.prefix(n)) {
-                throw .nonFinite("the ReconPruner score of token \(bad) is NaN")
-            }
+            _ = try scoreToScratch(tokens)  // into scratch.scores, NaN already rejected
         } else {
-            guard tokens.dim == config.hiddenSize else {
-                throw .shape("tokens->dim = \(tokens.dim) but the pruner's hidden_size is \(config.hiddenSize)")
-            }
-            guard n <= options.maxTokens else {
-                throw .capacity("\(n) tokens but the handle was created with max_tokens = \(options.maxTokens)")
-            }
-            if tokens.hasGrid && (tokens.gridH == 0 || tokens.gridW == 0 || tokens.gridH * tokens.gridW != n) {
-                throw .shape("grid \(tokens.gridH)×\(tokens.gridW) does not hold n_tokens = \(n)")
-            }
+            try check(tokens, scored: false)
             if request.policy.readsTokenValues,
                let (row, col) = tokens.convert(rows: 0, count: n, into: scratch.tokens.rows(0, n)) {
                 throw .nonFinite("token \(row), element \(col) is NaN or Inf")
