@@ -46,12 +46,10 @@ step "C: zero allocations in score/topk/batch/select" c_tests
 step "full-size parity, f32" "$py" scripts/check_full_size.py --dir "$work/full"
 step "full-size top-K, bf16 compute" "$py" scripts/check_full_size.py --dir "$work/full" --compute bf16
 step "cmake" cmake_tests
-if [ -d python ]; then
-    step "python package" bash -c "'$py' -m pip install -q -e python && FASTDRIVE_PRUNER_LIB='$root/.build/release/libfastdrive_pruner.so' '$py' -m pytest -q python/tests"
-fi
-if [ -d training ]; then
-    step "trainer" bash -c "'$py' -m pip install -q -e training && '$py' -m pytest -q training/tests"
-fi
+# The Python suites test the library this run just built, not an older build lying around.
+export FASTDRIVE_PRUNER_LIB="$root/.build/release/libfastdrive_pruner.so"
+step "python package + Qwen2.5-VL integration" bash -c "'$py' -m pip install -q -e python && '$py' -m pytest -q python/tests"
+step "trainer (+ export checked by the runtime)" bash -c "'$py' -m pip install -q -e 'training[test]' && '$py' -m pytest -q training/tests"
 step "reliability: misuse, threads, ASan, TSan, valgrind, create/destroy" scripts/sanitize.sh
 step "fuzz (short pass)" scripts/fuzz.sh 60
 

@@ -1,0 +1,1 @@
+"""Data: the nuScenes-FG manifest reader and the synthetic scene generator."""

@@ -1,0 +1,37 @@
+"""PrunerConfig validation and its SPEC §2 metadata mapping."""
+
+import pytest
+
+from fastdrive_train.config import PrunerConfig
+
+
+def test_defaults_are_qwen25_vl_3b():
+    m = PrunerConfig().to_metadata()
+    assert m == {
+        "format": "fastdrive-reconpruner", "format_version": "1", "hidden_size": "2048",
+        "intermediate_size": "11008", "num_attention_heads": "16", "num_key_value_heads": "2",
+        "head_dim": "128", "rms_norm_eps": "1e-06", "rope_theta": "1000000.0", "rope": "mrope",
+        "mrope_section": "16,24,24", "attention": "bidirectional",
+    }
+
+
+def test_metadata_round_trip_and_defaults():
+    cfg = PrunerConfig.small(128, rope="1d", attention="causal")
+    assert PrunerConfig.from_metadata(cfg.to_metadata()) == cfg
+    # Missing optional keys take the full-size value, as the runtime does.
+    assert PrunerConfig.from_metadata({"format": "fastdrive-reconpruner"}) == PrunerConfig()
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [dict(rope="2d"), dict(attention="sliding"), dict(head_dim=64), dict(num_key_value_heads=3),
+     dict(mrope_section=(16, 24, 23))],
+)
+def test_invalid_configs_rejected(kwargs):
+    with pytest.raises(ValueError):
+        PrunerConfig(**kwargs)
+
+
+def test_bad_metadata_value_named():
+    with pytest.raises(ValueError, match="hidden_size"):
+        PrunerConfig.from_metadata({"hidden_size": "lots"})
