@@ -1,11 +1,19 @@
 #!/usr/bin/env bash
-# demo.sh — build the runtime, make a full-size random ReconPruner (Qwen2.5-VL-3B layer, 77 M
-# parameters), and prune one 3249-token camera frame to 50 % with the C example.
+# demo.sh — the main job, end to end with no download: build the runtime, load the shipped trained
+# ReconPruner (models/reconpruner-small.safetensors), prune synthetic camera frames at 25/50/75 %,
+# print foreground recall against the baseline policies, and write PNGs of the kept tokens
+# (.build/demo/). Then prune one full-size 3249-token frame (random Qwen2.5-VL-3B-sized pruner)
+# with the C example, for the latency of the real shape.
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
 scripts/bootstrap.sh
 swift build -c release
+py="$root/.venv/bin/python"
+"$py" -m pip install -q -e python -e training
+FASTDRIVE_PRUNER_LIB="$root/.build/release/libfastdrive_pruner.so" "$py" examples/python/prune_camera_frames.py
+
+echo
 model=.build/models/reconpruner-full-random.safetensors
 mkdir -p .build/models
 [ -f "$model" ] || .build/release/fastdrive-pruner init --config full --out "$model"
