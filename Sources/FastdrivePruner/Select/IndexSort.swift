@@ -17,8 +17,10 @@ enum IndexSort {
         }
     }
 
+    /// Restores the max-heap on `before` below `root` in list[0 ..< count] (root = the element
+    /// that comes last).
     @inline(__always)
-    private static func siftDown(_ list: IndexBuffer, from root: Int, count: Int, _ before: (Int, Int) -> Bool) {
+    static func siftDown(_ list: IndexBuffer, from root: Int, count: Int, _ before: (Int, Int) -> Bool) {
         var parent = root
         while true {
             var last = parent
