@@ -122,7 +122,7 @@ valgrind)
     run_vg "concurrency.c (4 threads, pool 2)" "$OUT/concurrency-vg" "$MROPE" 4 2 2
     run_vg "examples/c/prune_tokens.c" "$OUT/prune_tokens-vg" "$MROPE" 64 0.5 2
     run_vg "examples/c/prune_tokens.c, bf16 causal" "$OUT/prune_tokens-vg" "$OUT/causal-bf16.safetensors" 49 0.25 1
-    run_vg "create_destroy.c (50 cycles)" "$OUT/create_destroy-vg" "$MROPE" 50 2
+    run_vg "create_destroy.c (50 cycles)" "$OUT/create_destroy-vg" "$MROPE" 50 2 0  # RSS: the rss step
     ;;
 rss)
     echo "== 1000 create/destroy cycles"
