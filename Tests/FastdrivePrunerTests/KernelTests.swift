@@ -62,6 +62,33 @@ struct KernelTests {
         fdk_swiglu(&g, 50, u, 50, 1, 50)
         for i in 0..<50 { #expect(approxEqual(g[i], want[i], rel: 1e-5, abs: 1e-6)) }
     }
+
+    @Test("the folded scorer equals (h + W_down·m)·v summed in Double, with strided rows and tails")
+    func foldedScores() {
+        // d and i are not multiples of the 16 lanes; rows are strided like workspace chunks.
+        let rows = 5, d = 37, inter = 53, ldh = 40, ldg = 60
+        let h = TestModel.values(rows * ldh, seed: 21), v = TestModel.values(d, seed: 22)
+        let gate = TestModel.values(rows * ldg, seed: 23).map { $0 * 8 }, up = TestModel.values(rows * ldg, seed: 24)
+        let down = TestModel.values(d * inter, seed: 25)  // [d × inter], as down_proj.weight
+        let bias: Float = 0.25
+        // u = W_downᵀ·v, then the kernel; the reference builds H = h + W_down·m explicitly.
+        let u = (0..<inter).map { j in Float((0..<d).reduce(0.0) { $0 + Double(down[$1 * inter + j]) * Double(v[$1]) }) }
+        var out = [Float](repeating: .nan, count: rows)
+        fdk_folded_scores(&out, h, Int64(ldh), v, Int64(d), gate, Int64(ldg), up, Int64(ldg), u, Int64(inter),
+                          bias, Int64(rows))
+        for r in 0..<rows {
+            let m = (0..<inter).map { c -> Double in
+                let g = Double(gate[r * ldg + c])
+                return g / (1 + Foundation_exp(-g)) * Double(up[r * ldg + c])
+            }
+            var want = Double(bias)
+            for k in 0..<d {
+                let hk = Double(h[r * ldh + k]) + (0..<inter).reduce(0.0) { $0 + Double(down[k * inter + $1]) * m[$1] }
+                want += hk * Double(v[k])
+            }
+            #expect(approxEqual(out[r], Float(want), rel: 1e-5, abs: 1e-5), "row \(r): \(out[r]) vs \(want)")
+        }
+    }
 }
 
 #if canImport(Glibc)

@@ -69,9 +69,11 @@ void fdk_normalize_rows(float *o, int64_t ldo, const float *row_sum, int64_t row
 /// gate[r][c] = silu(gate[r][c]) * up[r][c]  (SwiGLU), in place.
 void fdk_swiglu(float *gate, int64_t ldg, const float *up, int64_t ldu, int64_t rows, int64_t cols);
 
-/// out[r] = dot(h[r][0..n), u) + bias, for r < rows (the fused scorer: u = hq ⊙ w_s).
-void fdk_dot_rows(float *out, const float *h, int64_t ldh, const float *u, float bias,
-                  int64_t rows, int64_t n);
+/// out[r] = dot(h[r][0..d), v) + Σ_c silu(gate[r][c]) · up[r][c] · u[c] + bias, for r < rows:
+/// the scorer folded through down_proj (see scorer.c), with v = hq ⊙ w_s and u = W_downᵀ·v.
+void fdk_folded_scores(float *out, const float *h, int64_t ldh, const float *v, int64_t d,
+                       const float *gate, int64_t ldg, const float *up, int64_t ldu, const float *u,
+                       int64_t inter, float bias, int64_t rows);
 
 /// out[n] = a[n] * b[n].
 void fdk_mul(float *out, const float *a, const float *b, int64_t n);

@@ -22,6 +22,16 @@ extension Kernels {
                     0, out.base, blasint(out.stride))
     }
 
+    /// out[M×N] = a[M×K] · b[K×N]: the folded scorer's u = v · W_down (W_down is [D × I]).
+    static func matmul(out: MatrixView, _ a: ConstMatrixView, _ b: ConstMatrixView) {
+        assert(a.cols == b.rows && out.rows == a.rows && out.cols == b.cols)
+        guard out.rows > 0, out.cols > 0 else { return }
+        cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
+                    blasint(out.rows), blasint(out.cols), blasint(a.cols),
+                    1, a.base, blasint(a.stride), b.base, blasint(b.stride),
+                    0, out.base, blasint(out.stride))
+    }
+
     /// out[M×N] += a[M×K] · b[K×N]: attention's p·v (torch.matmul(p, v)) into a running output.
     static func matmulAccumulate(out: MatrixView, _ a: ConstMatrixView, _ b: ConstMatrixView) {
         assert(a.cols == b.rows && out.rows == a.rows && out.cols == b.cols)

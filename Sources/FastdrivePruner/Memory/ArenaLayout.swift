@@ -30,6 +30,9 @@ struct ArenaLayout {
         chunkRows = min(maxRows, Self.maxChunkRows)
     }
 
+    /// Query rows one call can have: one per frame, each frame at least 2 rows.
+    var queryRows: Int { max(1, min(FrameList.capacity, maxRows / 2)) }
+
     /// Splits `rows` into equal chunks, a multiple of the thread count, each <= maxChunkRows.
     func chunking(rows: Int) -> (count: Int, size: Int) {
         let perRound = threads * Self.maxChunkRows
@@ -69,7 +72,10 @@ struct ArenaLayout {
             ("v", maxRows * kv),
             ("rope.cos", maxRows * half),      // positions 0 ... maxTokens
             ("rope.sin", maxRows * half),
-            ("fused", d),                      // hq ⊙ w_s
+            ("query.h", queryRows * d),        // each frame's query row: h, then H
+            ("query.norm", queryRows * d),     // rms2(h), then v = H ⊙ w_s
+            ("query.gate", queryRows * c.intermediateSize),
+            ("query.up", queryRows * c.intermediateSize),  // up, then u = W_downᵀ·v
         ]
         for _ in 0..<threads {
             list += [

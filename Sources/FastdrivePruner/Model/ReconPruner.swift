@@ -1,8 +1,9 @@
-// ReconPruner.swift — one forward pass: [Q; V] → Qwen2.5-VL decoder layer → fused scorer.
+// ReconPruner.swift — one forward pass: [Q; V] → Qwen2.5-VL decoder layer → Hadamard-fused scorer.
 
-/// The model of SPEC §1 over a planned workspace. `score` runs four parallel phases separated
+/// The model of SPEC §1 over a planned workspace. `score` runs five parallel phases separated
 /// by the pool's barriers: (1) rms1 + q/k/v + RoPE per row chunk, (2) attention per KV head and
-/// query block, (3) o_proj + MLP per row chunk, (4) the scorer per slice of tokens.
+/// query block, (3) o_proj per row chunk, (4) the query rows' MLP and the scorer's fold through
+/// down_proj, (5) the visual rows' gate/up per row chunk, ending in their scores.
 final class ReconPrunerModel {
     let config: PrunerConfig
     let weights: WeightSet
@@ -13,8 +14,9 @@ final class ReconPrunerModel {
 
     private let projections: ProjectionPhase
     private let attention: AttentionPhase
+    private let outputProjection: OutputProjectionPhase
+    private let queryRows: QueryRowsPhase
     private let mlp: MLPPhase
-    private let scorer: ScorerPhase
 
     init(config: PrunerConfig, weights: WeightSet, layout: ArenaLayout, workspace: Workspace) {
         self.config = config
@@ -24,8 +26,9 @@ final class ReconPrunerModel {
         projections = ProjectionPhase(weights: weights, config: config, workspace: workspace, frames: frames)
         attention = AttentionPhase(config: config, workspace: workspace, frames: frames,
                                    queryBlock: layout.queryBlock, keyBlock: layout.keyBlock)
-        mlp = MLPPhase(weights: weights, config: config, workspace: workspace)
-        scorer = ScorerPhase(weights: weights, workspace: workspace)
+        outputProjection = OutputProjectionPhase(weights: weights, workspace: workspace)
+        queryRows = QueryRowsPhase(weights: weights, config: config, workspace: workspace, frames: frames)
+        mlp = MLPPhase(weights: weights, config: config, workspace: workspace, frames: frames)
     }
 
     /// Starts a call: no frames.
@@ -40,24 +43,29 @@ final class ReconPrunerModel {
         return workspace.x.rows(start + 1, n)
     }
 
-    /// Scores every registered frame (tokens already in the workspace) into `scores`, frame
-    /// after frame. `gemmOnly` runs just the GEMMs of the pass, with the same shapes and split,
-    /// so that benchmarks can report the time spent outside GEMM; it writes no scores.
+    /// Scores every registered frame (tokens already in the workspace) into `scores`.
+    /// `gemmOnly` runs just the GEMMs of the pass, with the same shapes and split, so that
+    /// benchmarks can report the time spent outside GEMM; it writes no scores.
     func score(scores: MatrixView?, pool: WorkerPool, gemmOnly: Bool = false) {
         let rows = frames.rows
         let chunks = layout.chunking(rows: rows)
         let frame = FrameGeometry(rows: rows, chunkCount: chunks.count, chunkSize: chunks.size, gemmOnly: gemmOnly)
         projections.frame = frame
         attention.gemmOnly = gemmOnly
+        outputProjection.frame = frame
         mlp.frame = frame
+        mlp.scores = gemmOnly ? nil : scores
 
         pool.run(tasks: frame.chunkCount, projections)
         pool.run(tasks: frames.attentionTasks, attention)
+        pool.run(tasks: frame.chunkCount, outputProjection)
+        queryRows.prepare(tasks: pool.threadCount, gemmOnly: gemmOnly)
+        queryRows.step = .gateUp
+        pool.run(tasks: pool.threadCount, queryRows)
+        queryRows.step = .down
+        pool.run(tasks: pool.threadCount, queryRows)
+        queryRows.step = .fold
+        pool.run(tasks: pool.threadCount, queryRows)
         pool.run(tasks: frame.chunkCount, mlp)
-        guard !gemmOnly, let scores else { return }
-        for f in 0..<frames.count {
-            scorer.prepare(frame: frames[f], tasks: pool.threadCount, scores: scores)
-            pool.run(tasks: pool.threadCount, scorer)
-        }
     }
 }

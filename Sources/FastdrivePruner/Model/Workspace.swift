@@ -10,14 +10,28 @@ struct Workspace: @unchecked Sendable {
     let q: MatrixView, k: MatrixView, v: MatrixView
     /// cos/sin of every position 0 ... maxTokens, computed at create.
     let ropeCos: MatrixView, ropeSin: MatrixView
-    /// hq ⊙ w_s, the scorer's fused weight.
-    let fused: MatrixView
+    /// The query rows' MLP and the scorer's fold (QueryRowsPhase), one row per frame.
+    let queryRows: QueryRowsScratch
     let workers: [WorkerScratch]
     /// fastdrive_select's buffers (its token rows are x and xn).
     let selection: SelectionScratch
 
     /// The attention output (rows × heads·hd), in the xn buffer.
     var attention: MatrixView { xn.columns(0, q.cols) }
+
+    struct QueryRowsScratch {
+        /// Each frame's query row: h, then H after the down projection.
+        let h: MatrixView
+        /// rms2(h); once gate/up have read it, v = H ⊙ w_s (`fused`).
+        let normalized: MatrixView
+        /// silu(gate) ⊙ up, in place in the gate projection.
+        let gate: MatrixView
+        /// The up projection; once consumed, u = W_downᵀ·v (`folded`).
+        let up: MatrixView
+
+        var fused: MatrixView { normalized }
+        var folded: MatrixView { up }
+    }
 
     struct WorkerScratch {
         /// A KV head's query heads stacked (group·queryBlock rows × headDim), their logits
@@ -58,7 +72,9 @@ struct Workspace: @unchecked Sendable {
         v = try matrix(rows, kvw)
         ropeCos = try matrix(rows, half)
         ropeSin = try matrix(rows, half)
-        fused = try matrix(1, d)
+        let frames = layout.queryRows, inter = c.intermediateSize
+        queryRows = QueryRowsScratch(h: try matrix(frames, d), normalized: try matrix(frames, d),
+                                     gate: try matrix(frames, inter), up: try matrix(frames, inter))
         let stacked = (c.heads / c.kvHeads) * layout.queryBlock
         var workers: [WorkerScratch] = []
         for _ in 0..<layout.threads {

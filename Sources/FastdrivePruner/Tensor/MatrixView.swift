@@ -78,6 +78,12 @@ struct VectorView {
     /// The vector as a 1 × count matrix.
     var asRow: ConstMatrixView { ConstMatrixView(base: base, rows: 1, cols: count) }
 
+    /// Elements [start, start+count).
+    func elements(_ start: Int, _ count: Int) -> VectorView {
+        assert(start >= 0 && count >= 0 && start + count <= self.count)
+        return VectorView(base: base + start, count: count)
+    }
+
     /// Element i, for the few scalars the model reads directly (the scorer bias).
     subscript(i: Int) -> Float {
         assert(i >= 0 && i < count)

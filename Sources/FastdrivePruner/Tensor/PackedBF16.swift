@@ -20,6 +20,21 @@ struct LinearWeight {
 
     var rows: Int { f32.rows }
     var cols: Int { f32.cols }
+
+    /// Output rows [start, start + count), for splitting one GEMM's columns over workers.
+    /// With a packed copy, `start` must begin a 32-row panel and the slice must end on one or at
+    /// the last row (panels are stored one after another, see gemm_bf16.c).
+    func rows(_ start: Int, _ count: Int) -> LinearWeight {
+        guard let packed = bf16 else { return LinearWeight(f32: f32.rows(start, count), bf16: nil) }
+        assert(Kernels.packedBF16Elements(rows: 1, cols: 2) == 2 * Self.panelRows, "panel width differs from gemm_bf16.c")
+        assert(start % Self.panelRows == 0 && ((start + count) % Self.panelRows == 0 || start + count == rows))
+        let offset = Kernels.packedBF16Elements(rows: start, cols: cols)
+        return LinearWeight(f32: f32.rows(start, count),
+                            bf16: PackedBF16Weight(base: packed.base + offset, rows: count, cols: cols))
+    }
+
+    /// Output rows per packed panel: slices of a packed weight start on multiples of this.
+    static let panelRows = 32
 }
 
 /// A worker's bf16 attention operands: its stacked queries, one key block and one value block

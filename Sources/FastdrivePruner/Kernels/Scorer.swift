@@ -1,0 +1,23 @@
+// Scorer.swift — the Hadamard-fused scorer, folded through the MLP's down projection.
+import CKernels
+
+extension Kernels {
+    /// out[r][c] = a[r][c] * w[c]: each frame's v = hq ⊙ w_s.
+    static func scaleColumns(out: MatrixView, _ a: ConstMatrixView, by w: VectorView) {
+        assert(out.rows == a.rows && out.cols == a.cols && w.count == a.cols)
+        for r in 0..<a.rows {
+            fdk_mul(out.base + r * out.stride, a.base + r * a.stride, w.base, Int64(a.cols))
+        }
+    }
+
+    /// out[0][r] = h[r]·v + Σ_c silu(gate[r][c])·up[r][c]·u[c] + bias: S for rows whose
+    /// residual h and MLP pre-activations gate/up are given, with v = hq ⊙ w_s and u = W_downᵀ·v.
+    static func foldedScores(out: MatrixView, h: ConstMatrixView, v: VectorView, gate: ConstMatrixView,
+                             up: ConstMatrixView, u: VectorView, bias: Float) {
+        assert(out.rows == 1 && out.cols == h.rows && h.rows == gate.rows && gate.rows == up.rows)
+        assert(h.cols == v.count && gate.cols == u.count && up.cols == u.count)
+        fdk_folded_scores(out.base, h.base, Int64(h.stride), v.base, Int64(h.cols),
+                          gate.base, Int64(gate.stride), up.base, Int64(up.stride), u.base, Int64(u.count),
+                          bias, Int64(h.rows))
+    }
+}
