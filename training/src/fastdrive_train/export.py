@@ -24,6 +24,10 @@ def export_pruner(pruner: ReconPruner, out: str | Path, dtype: str = "f32") -> P
     tensors = {k: v.to(DTYPES[dtype]).contiguous().cpu() for k, v in pruner.spec_state_dict().items()}
     tmp = out.with_name(out.name + ".tmp")
     save_file(tensors, str(tmp), metadata=pruner.cfg.to_metadata())
+    # safetensors creates the file 0600; a weight file is shared like any other (umask rules).
+    umask = os.umask(0)
+    os.umask(umask)
+    os.chmod(tmp, 0o666 & ~umask)
     os.replace(tmp, out)
     return out
 
