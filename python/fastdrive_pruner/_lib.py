@@ -15,7 +15,9 @@ Where the library is looked for, in order (:func:`candidate_paths`):
    then the folder that contains it.
 3. The repository's build folders, when the package sits inside a fastdrive-pruner checkout
    (editable install): ``.build-dist/release`` (the distributable build), ``.build/release``,
-   ``.build/debug``.
+   ``.build/debug``. Of the two release builds the more recently built one goes first, so a
+   stale build never shadows the one just made; the debug build (made by ``swift test``, several
+   times slower) is only a fallback.
 4. The system's library search (``dlopen`` of the bare name: ``LD_LIBRARY_PATH``, the ld.so cache,
    e.g. after a CMake install to /usr/local), for non-editable installs outside a checkout.
 
@@ -228,6 +230,21 @@ def find_repo_root(start: Optional[Path] = None) -> Optional[Path]:
     return None
 
 
+REPO_BUILDS = (".build-dist/release", ".build/release", ".build/debug")
+
+
+def repo_build_paths(root: Path) -> List[Tuple[Path, str]]:
+    """The checkout's build folders' libraries: the release builds, newest first, then debug."""
+    def age(place: Tuple[Path, str]) -> float:
+        try:
+            return -place[0].stat().st_mtime
+        except OSError:
+            return float("inf")  # not built: after the built ones
+
+    places = [(root / build / LIBRARY_NAME, f"repo build folder {build}") for build in REPO_BUILDS]
+    return sorted(places[:2], key=age) + places[2:]  # stable: equal ages keep REPO_BUILDS order
+
+
 def candidate_paths() -> List[Tuple[Path, str]]:
     """Places to load the library from, in search order, as (path, where-it-came-from) pairs.
 
@@ -246,8 +263,7 @@ def candidate_paths() -> List[Tuple[Path, str]]:
     ]
     root = find_repo_root(package_dir)
     if root is not None:
-        for build in (".build-dist/release", ".build/release", ".build/debug"):
-            places.append((root / build / LIBRARY_NAME, f"repo build folder {build}"))
+        places += repo_build_paths(root)
     places.append((Path(LIBRARY_NAME), "system library search: LD_LIBRARY_PATH, ld.so cache"))
     return places
 

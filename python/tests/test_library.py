@@ -71,15 +71,29 @@ def test_repo_build_folders_are_searched_in_order() -> None:
     places = [str(p) for p, _ in _lib.candidate_paths()]
     root = _lib.find_repo_root(PACKAGE_DIR)
     assert root == REPO
-    assert places == [
-        str(PACKAGE_DIR / _lib.LIBRARY_NAME),
-        str(PACKAGE_DIR.parent / _lib.LIBRARY_NAME),
-        str(REPO / ".build-dist/release" / _lib.LIBRARY_NAME),
-        str(REPO / ".build/release" / _lib.LIBRARY_NAME),
-        str(REPO / ".build/debug" / _lib.LIBRARY_NAME),
-        _lib.LIBRARY_NAME,  # bare name: dlopen's system search
-    ]
+    assert places[:2] == [str(PACKAGE_DIR / _lib.LIBRARY_NAME), str(PACKAGE_DIR.parent / _lib.LIBRARY_NAME)]
+    assert places[2:5] == [str(p) for p, _ in _lib.repo_build_paths(REPO)]
+    assert places[5:] == [_lib.LIBRARY_NAME]  # bare name: dlopen's system search
     assert str(_lib.library_path()) in places
+
+
+def test_the_newest_repo_build_is_tried_first(tmp_path) -> None:
+    """A stale distributable build must not shadow the release build made after it."""
+    def build(folder: str, mtime: float) -> Path:
+        lib = tmp_path / folder / _lib.LIBRARY_NAME
+        lib.parent.mkdir(parents=True)
+        lib.write_bytes(b"")
+        os.utime(lib, (mtime, mtime))
+        return lib
+
+    debug = build(".build/debug", 4_000_000)  # `swift test` builds debug often: never preferred
+    old = build(".build-dist/release", 1_000_000)
+    assert [p for p, _ in _lib.repo_build_paths(tmp_path)] == [
+        old, tmp_path / ".build/release" / _lib.LIBRARY_NAME, debug]  # a missing release build after a built one
+    new = build(".build/release", 2_000_000)
+    assert [p for p, _ in _lib.repo_build_paths(tmp_path)] == [new, old, debug]
+    os.utime(old, (3_000_000, 3_000_000))  # rebuilt: now it is the newest release build
+    assert [p for p, _ in _lib.repo_build_paths(tmp_path)] == [old, new, debug]
 
 
 def test_version_matches_the_library(library) -> None:
