@@ -163,7 +163,7 @@ def plot(records: list, ns: list, path: Path, title: str) -> None:
     ax1.yaxis.set_minor_formatter(NullFormatter())
     ax1.set_ylabel("median latency per frame (s, log)")
     ax1.set_title("latency vs N (lower is better)")
-    ax2.set_ylabel("GFLOP/s")
+    ax2.set_ylabel("effective GFLOP/s (reference layer FLOPs ÷ latency)")
     ax2.set_ylim(bottom=0)
     ax2.set_title("throughput vs N (higher is better)")
     ax1.legend(loc="upper left", fontsize=9)
