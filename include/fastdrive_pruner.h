@@ -354,7 +354,8 @@ FASTDRIVE_API fastdrive_status fastdrive_keep_count(int64_t n, double ratio, int
  *         1..n_tokens, aux missing where required, aux_count != n_tokens, NaN in aux,
  *         important_ratio outside (0, 1]) | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
  * @note No heap allocation. On error `indices` is untouched and last_error() says why.
- *       Policies other than RECONPRUNER run on the calling thread.
+ *       RECONPRUNER (scoring), DIVPRUNE and VISPRUNER (their similarity passes) use the
+ *       handle's worker threads, as score does; the rest runs on the calling thread.
  * @since 1.0
  */
 FASTDRIVE_API fastdrive_status fastdrive_select(fastdrive_pruner *p, const fastdrive_tokens *tokens,

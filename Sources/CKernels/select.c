@@ -61,30 +61,30 @@ void fdk_normalize_l2_rows(float *x, int64_t ldx, int64_t rows, int64_t n) {
 /* Rows per column chunk of the Gram passes: 64 rows of D = 2048 (512 KiB) stay in L2. */
 #define FDK_GRAM_CHUNK 64
 
+int64_t fdk_gram_chunks(int64_t rows) { return (rows + FDK_GRAM_CHUNK - 1) / FDK_GRAM_CHUNK; }
+
 FDK_MULTIVERSION
-void fdk_gram(float *best, float *sim, int64_t lds, const float *x, int64_t ldx, int64_t rows, int64_t n) {
-    if (best)
-        for (int64_t r = 0; r < rows; r++) best[r] = -INFINITY;
-    /* Every pair i < j exactly once: j runs over a chunk, i over 4-row tiles below it. */
-    for (int64_t j0 = 0; j0 < rows; j0 += FDK_GRAM_CHUNK) {
-        const int64_t j1 = j0 + FDK_GRAM_CHUNK < rows ? j0 + FDK_GRAM_CHUNK : rows;
-        for (int64_t i = 0; i < j1 - 1; i += 4) {
-            const float *a[4];
-            for (int r = 0; r < 4; r++) a[r] = x + (i + r < rows ? i + r : rows - 1) * ldx;
-            for (int64_t j = j0 > i + 1 ? j0 : i + 1; j < j1; j++) {
-                float s[4];
-                canonical_dot4(s, a[0], a[1], a[2], a[3], x + j * ldx, n);
-                for (int r = 0; r < 4; r++) {
-                    const int64_t p = i + r;
-                    if (p >= j) break;
-                    if (best) {
-                        if (s[r] > best[p]) best[p] = s[r];
-                        if (s[r] > best[j]) best[j] = s[r];
-                    }
-                    if (sim) {
-                        sim[p * lds + j] = s[r];
-                        sim[j * lds + p] = s[r];
-                    }
+void fdk_gram_chunk(float *best, float *sim, int64_t lds, const float *x, int64_t ldx, int64_t rows, int64_t n,
+                    int64_t chunk) {
+    /* The pairs i < j with j in this chunk of columns, i over 4-row tiles below it. */
+    const int64_t j0 = chunk * FDK_GRAM_CHUNK;
+    const int64_t j1 = j0 + FDK_GRAM_CHUNK < rows ? j0 + FDK_GRAM_CHUNK : rows;
+    for (int64_t i = 0; i < j1 - 1; i += 4) {
+        const float *a[4];
+        for (int r = 0; r < 4; r++) a[r] = x + (i + r < rows ? i + r : rows - 1) * ldx;
+        for (int64_t j = j0 > i + 1 ? j0 : i + 1; j < j1; j++) {
+            float s[4];
+            canonical_dot4(s, a[0], a[1], a[2], a[3], x + j * ldx, n);
+            for (int r = 0; r < 4; r++) {
+                const int64_t p = i + r;
+                if (p >= j) break;
+                if (best) {
+                    if (s[r] > best[p]) best[p] = s[r];
+                    if (s[r] > best[j]) best[j] = s[r];
+                }
+                if (sim) {
+                    sim[p * lds + j] = s[r];
+                    sim[j * lds + p] = s[r];
                 }
             }
         }

@@ -15,7 +15,7 @@ struct BenchPolicies: ParsableCommand {
     var tokens: Int = 3249
     @Option(help: "Tokens to keep (0 = half, the paper's 50 % pruning).")
     var k: Int = 0
-    @Option(help: "Worker threads for score (0 = all cores); the selection policies run on the calling thread.")
+    @Option(help: "Worker threads of the handle (0 = all cores): score and the DivPrune/VisPruner passes use them.")
     var threads: UInt32 = 0
     @Option(help: "Timed runs per case (after one warm-up).")
     var runs: Int = 3
@@ -45,7 +45,7 @@ struct BenchPolicies: ParsableCommand {
             ("RANDOM", FASTDRIVE_POLICY_RANDOM, false),
         ]
         if !json {
-            print("\(tokens) tokens, D = \(d), K = \(keep), score threads = \(info.num_threads), \(runs) runs (median / min ms)")
+            print("\(tokens) tokens, D = \(d), K = \(keep), threads = \(info.num_threads), \(runs) runs (median / min ms)")
         }
         try values.withUnsafeBytes { raw in
             var view = fastdrive_tokens(data: raw.baseAddress, dtype: FASTDRIVE_F32, n_tokens: Int64(tokens), dim: Int64(d),

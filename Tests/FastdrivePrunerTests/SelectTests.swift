@@ -80,9 +80,10 @@ struct SelectTests {
         }
     }
 
-    /// Runs every expectation of `policy` on a handle with `maxTokens`; returns how many ran.
-    static func checkAgainstReference(_ policy: String, maxTokens: UInt32) -> Int {
-        let (p, status, message) = create(model, maxTokens: maxTokens)
+    /// Runs every expectation of `policy` on a handle with `maxTokens` and `threads` workers;
+    /// returns how many ran.
+    static func checkAgainstReference(_ policy: String, maxTokens: UInt32, threads: UInt32 = 1) -> Int {
+        let (p, status, message) = create(model, maxTokens: maxTokens, threads: threads)
         #expect(status == FASTDRIVE_OK, "\(message)")
         defer { fastdrive_pruner_destroy(p) }
         var ran = 0
@@ -105,6 +106,12 @@ struct SelectTests {
           arguments: ["divprune", "vispruner", "attention", "reconpruner_aux", "norm", "uniform", "random"])
     func matchesReference(policy: String) {
         #expect(Self.checkAgainstReference(policy, maxTokens: 512) > 20)
+    }
+
+    @Test("the diversity policies' passes split over 2 and 3 workers give the same indices",
+          arguments: ["divprune", "vispruner"], [UInt32(2), 3])
+    func matchesReferenceOnWorkers(policy: String, threads: UInt32) {
+        #expect(Self.checkAgainstReference(policy, maxTokens: 512, threads: threads) > 20)
     }
 
     @Test("VisPruner without the planned cosine matrix (max_tokens above the cap) gives the same sets")

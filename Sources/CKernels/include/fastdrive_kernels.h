@@ -90,10 +90,16 @@ void fdk_sum_squares_rows(float *out, const float *x, int64_t ldx, int64_t rows,
 /// x[r][c] = x[r][c] / sqrt(dot(x[r], x[r])) in place; an all-zero row stays zero.
 void fdk_normalize_l2_rows(float *x, int64_t ldx, int64_t rows, int64_t n);
 
-/// Gram pass over x[rows][n], every pair i < j once, O(rows²·n) time, O(1) extra space:
-/// best (nullable) [rows] = max over j != i of dot(x[i], x[j]) (-INF for a single row);
-/// sim (nullable) [rows][rows] (stride lds) = dot(x[i], x[j]) for i != j, diagonal untouched.
-void fdk_gram(float *best, float *sim, int64_t lds, const float *x, int64_t ldx, int64_t rows, int64_t n);
+/// Gram pass over x[rows][n], every pair i < j once, O(rows²·n) time, O(1) extra space, in
+/// column chunks 0 ..< fdk_gram_chunks(rows) so threads can share it: chunk c covers the pairs
+/// (i, j), i < j, with j in [64c, 64c + 64). Per chunk:
+/// best (nullable) [rows]: best[i] = max(best[i], dot(x[i], x[j])) for both ends of each pair
+/// (not initialised here: the caller sets -INF; concurrent chunks need their own `best`);
+/// sim (nullable) [rows][rows] (stride lds): both cells of each pair = dot(x[i], x[j]), diagonal
+/// untouched (concurrent chunks may share it: every pair writes its own cells).
+int64_t fdk_gram_chunks(int64_t rows);
+void fdk_gram_chunk(float *best, float *sim, int64_t lds, const float *x, int64_t ldx, int64_t rows, int64_t n,
+                    int64_t chunk);
 
 /// DivPrune step: min_dist[r] = min(min_dist[r], 1 - dot(x[r], u)) for every r < rows whose
 /// min_dist is not -INF (-INF marks an already selected token, left untouched).

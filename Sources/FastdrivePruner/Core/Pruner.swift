@@ -19,6 +19,7 @@ public final class Pruner {
 
     private let model: ReconPrunerModel
     private let pool: WorkerPool
+    private let similarityPasses: SimilarityPasses
     private let arena: Arena
 
     public init(path: String, options: PrunerOptions) throws(PrunerError) {
@@ -40,6 +41,7 @@ public final class Pruner {
         model = ReconPrunerModel(config: config, weights: weights, layout: layout, workspace: workspace)
         Kernels.useSingleThreadedBLAS()
         pool = try WorkerPool(threadCount: options.threads)
+        similarityPasses = SimilarityPasses(pool: pool, partialBest: workspace.selection.partialBest)
     }
 
     /// Scores `tokens` into `scores` (1 × n). Validates shape, capacity and finiteness first;
@@ -162,6 +164,6 @@ public final class Pruner {
                 throw .nonFinite("token \(row), element \(col) is NaN or Inf")
             }
         }
-        Selection.run(request, n: n, scratch: scratch, into: out)
+        Selection.run(request, n: n, scratch: scratch, passes: similarityPasses, into: out)
     }
 }

@@ -13,16 +13,24 @@ extension Kernels {
         fdk_normalize_l2_rows(x.base, Int64(x.stride), Int64(x.rows), Int64(x.cols))
     }
 
-    /// best[0][i] = max_{j≠i} x[i]·x[j] over the rows of x, without storing the Gram matrix.
-    static func maxSimilarity(best: MatrixView, _ x: ConstMatrixView) {
-        assert(best.rows == 1 && best.cols == x.rows)
-        fdk_gram(best.base, nil, 0, x.base, Int64(x.stride), Int64(x.rows), Int64(x.cols))
+    /// Column chunks of the Gram pass over `rows` rows (see `gramChunk`).
+    static func gramChunks(rows: Int) -> Int { Int(fdk_gram_chunks(Int64(rows))) }
+
+    /// One column chunk of the Gram pass over the rows of x, every pair i < j of the chunk once:
+    /// best[0][i] and best[0][j] take the max with x[i]·x[j] (best pre-set to −∞ by the caller);
+    /// sim[i][j] = sim[j][i] = x[i]·x[j] (the diagonal is left as it was). Chunks may run
+    /// concurrently with separate `best` rows and a shared `sim`.
+    static func gramChunk(best: MatrixView?, sim: MatrixView?, _ x: ConstMatrixView, chunk: Int) {
+        assert(best.map { $0.rows == 1 && $0.cols == x.rows } ?? true)
+        assert(sim.map { $0.rows == x.rows && $0.cols == x.rows } ?? true)
+        fdk_gram_chunk(best?.base, sim?.base, Int64(sim?.stride ?? 0), x.base, Int64(x.stride), Int64(x.rows),
+                       Int64(x.cols), Int64(chunk))
     }
 
-    /// sim[i][j] = x[i]·x[j] for i ≠ j (rows × rows; the diagonal is left as it was).
-    static func similarityMatrix(_ sim: MatrixView, _ x: ConstMatrixView) {
-        assert(sim.rows == x.rows && sim.cols == x.rows)
-        fdk_gram(nil, sim.base, Int64(sim.stride), x.base, Int64(x.stride), Int64(x.rows), Int64(x.cols))
+    /// into[0][c] = max(into[0][c], other[0][c]): merging per-worker maxima.
+    static func maximum(into: MatrixView, _ other: ConstMatrixView) {
+        assert(into.rows == 1 && other.rows == 1 && into.cols == other.cols)
+        for c in 0..<into.cols where other.base[c] > into.base[c] { into.base[c] = other.base[c] }
     }
 
     /// x[i]·x[j] in the same order as every other selection kernel.
@@ -30,11 +38,10 @@ extension Kernels {
         fdk_dot(x.base + i * x.stride, x.base + j * x.stride, Int64(x.cols))
     }
 
-    /// minDistance[0][r] = min(minDistance[0][r], 1 − x[r]·x[u]) except where it is −∞ (selected).
-    static func updateMinDistance(_ minDistance: MatrixView, _ x: ConstMatrixView, from u: Int) {
-        assert(minDistance.rows == 1 && minDistance.cols == x.rows)
-        fdk_min_distance_update(minDistance.base, x.base, Int64(x.stride), x.base + u * x.stride,
-                                Int64(x.rows), Int64(x.cols))
+    /// minDistance[0][r] = min(minDistance[0][r], 1 − x[r]·u) except where it is −∞ (selected).
+    static func updateMinDistance(_ minDistance: MatrixView, _ x: ConstMatrixView, toward u: VectorView) {
+        assert(minDistance.rows == 1 && minDistance.cols == x.rows && u.count == x.cols)
+        fdk_min_distance_update(minDistance.base, x.base, Int64(x.stride), u.base, Int64(x.rows), Int64(x.cols))
     }
 
     /// The index of the largest value, the lowest index on ties (no NaN).

@@ -92,6 +92,7 @@ struct ArenaLayout {
         list += [
             ("select.scores", m),
             ("select.values", m),
+            ("select.best", threads * m),      // per-worker Gram maxima (DivPrune)
             ("select.indices", 8 * m),        // four int64 index lists of m
             ("select.similarity", SelectionScratch.similarityFloats(maxTokens: m)),
         ]

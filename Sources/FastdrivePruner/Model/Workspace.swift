@@ -90,15 +90,16 @@ struct Workspace: @unchecked Sendable {
                 bf16Attention: layout.compute == .bf16 ? try attentionScratch(layout.bf16AttentionFloats) : nil))
         }
         self.workers = workers
-        // Same order as ArenaLayout.buffers: scores, values, indices, similarity.
+        // Same order as ArenaLayout.buffers: scores, values, best, indices, similarity.
         let m = layout.maxRows - 1
         let scores = ScratchVector(base: try arena.floats(m), count: m)
         let values = ScratchVector(base: try arena.floats(m), count: m)
+        let partialBest = try matrix(layout.threads, m)
         let indices = UnsafeMutableRawPointer(try arena.floats(8 * m)).bindMemory(to: Int64.self, capacity: 4 * m)
         let side = SelectionScratch.similarityFloats(maxTokens: m) == 0 ? 0 : m
         let similarity = try matrix(side, side)
         selection = SelectionScratch(
-            tokens: x, gathered: xn.reshaped(rows: rows, cols: d), scores: scores, values: values,
+            tokens: x, gathered: xn.reshaped(rows: rows, cols: d), scores: scores, values: values, partialBest: partialBest,
             order: IndexBuffer(base: indices, count: m), residual: IndexBuffer(base: indices + m, count: m),
             next: IndexBuffer(base: indices + 2 * m, count: m), rank: IndexBuffer(base: indices + 3 * m, count: m),
             similarity: side == 0 ? nil : similarity)

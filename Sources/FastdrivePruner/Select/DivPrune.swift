@@ -12,21 +12,22 @@
 /// Cost: the seed needs every pair once, O(N²·D/2) multiply-adds with O(N) memory (a tiled
 /// pass keeps only each token's best similarity: no N×N matrix); the greedy steps keep each
 /// token's min distance and update it with one row of dot products per pick, O(N·K·D) with
-/// O(N) memory. Dot products use one summation order (CKernels/select.c), f32 throughout.
+/// O(N) memory. Dot products use one summation order (CKernels/select.c), f32 throughout;
+/// both passes run on the handle's workers (SimilarityPasses).
 enum DivPrune {
     /// `scratch.tokens` rows 0 ..< n hold the f32 tokens; they are normalised in place.
-    static func select(n: Int, k: Int, scratch: SelectionScratch, into out: IndexBuffer) {
+    static func select(n: Int, k: Int, scratch: SelectionScratch, passes: SimilarityPasses, into out: IndexBuffer) {
         let x = scratch.tokens.rows(0, n)
         Kernels.normalizeRows(x)
         let minDistance = scratch.values
         // Seed: nearest-neighbour similarity of every token, then its distance.
-        Kernels.maxSimilarity(best: minDistance.row(n), x.readOnly)
+        passes.nearest(best: minDistance.row(n), x.readOnly)
         for j in 0..<n { minDistance[j] = 1 - minDistance[j] }
         var pick = Kernels.argmax(minDistance.row(n))
         Kernels.fill(minDistance.row(n), value: .infinity)
         for _ in 1..<k {
             minDistance[pick] = -.infinity                      // −∞ marks "selected"
-            Kernels.updateMinDistance(minDistance.row(n), x.readOnly, from: pick)
+            passes.updateMinDistance(minDistance.row(n), x.readOnly, from: pick)
             pick = Kernels.argmax(minDistance.row(n))
         }
         minDistance[pick] = -.infinity

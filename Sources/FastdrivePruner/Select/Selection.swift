@@ -4,7 +4,8 @@ enum Selection {
     /// Writes request.k ascending indices of 0 ..< n into `out`. Everything is validated
     /// (Pruner.select); the tokens are already in scratch.tokens rows 0 ..< n when the policy
     /// reads them, and the scores in scratch.scores for RECONPRUNER without aux.
-    static func run(_ request: SelectionRequest, n: Int, scratch: SelectionScratch, into out: IndexBuffer) {
+    static func run(_ request: SelectionRequest, n: Int, scratch: SelectionScratch, passes: SimilarityPasses,
+                    into out: IndexBuffer) {
         let k = request.k
         switch request.policy {
         case .reconPruner:
@@ -16,9 +17,10 @@ enum Selection {
             Kernels.sumSquares(out: scratch.scores.row(n), scratch.tokens.readOnly.rows(0, n))
             TopK.select(scratch.scores.prefix(n), k: k, into: out)
         case .divPrune:
-            DivPrune.select(n: n, k: k, scratch: scratch, into: out)
+            DivPrune.select(n: n, k: k, scratch: scratch, passes: passes, into: out)
         case .visPruner:
-            VisPruner.select(n: n, k: k, aux: request.aux!, ratio: request.importantRatio, scratch: scratch, into: out)
+            VisPruner.select(n: n, k: k, aux: request.aux!, ratio: request.importantRatio, scratch: scratch,
+                             passes: passes, into: out)
         case .uniform:
             Uniform.select(n: n, k: k, into: out)
         case .random:

@@ -12,6 +12,8 @@ struct SelectionScratch {
     let scores: ScratchVector
     /// DivPrune min distances / VisPruner per-round similarity maxima.
     let values: ScratchVector
+    /// One row of maxTokens per worker thread: SimilarityPasses' per-worker maxima.
+    let partialBest: MatrixView
     /// Index scratch: importance order or permutation, residual list, next list, sort ranks.
     let order: IndexBuffer
     let residual: IndexBuffer

@@ -16,13 +16,13 @@
 /// the ⌈R/2⌉-token a-set here are the natural reading, identical whenever the reference runs.)
 ///
 /// Cost: one O(R₀²·D/2) Gram pass over the R₀ = N − T_imp residual tokens into the arena's
-/// cosine matrix, then (R₀ − T_div)/8 rounds of R²/4 look-ups. A handle created with
+/// cosine matrix (on the handle's workers), then (R₀ − T_div)/8 rounds of R²/4 look-ups. A handle created with
 /// max_tokens above SelectionScratch.similarityCap has no matrix and recomputes each dot
 /// product per round instead (same values, same order; much slower).
 enum VisPruner {
     /// `scratch.tokens` rows 0 ..< n hold the f32 tokens (read, not modified).
     static func select(n: Int, k: Int, aux: VectorView, ratio: Double, scratch: SelectionScratch,
-                       into out: IndexBuffer) {
+                       passes: SimilarityPasses, into out: IndexBuffer) {
         let important = min(k, Int((Double(k) * ratio).rounded(.down)))
         let diverse = k - important
         let order = scratch.order, flags = scratch.scores
@@ -31,7 +31,7 @@ enum VisPruner {
         Kernels.fill(flags.row(n), value: 0)
         for p in 0..<important { flags[order[p]] = 1 }
         if diverse > 0 {
-            let count = removeDuplicates(residualFrom: important, n: n, keep: diverse, scratch: scratch)
+            let count = removeDuplicates(residualFrom: important, n: n, keep: diverse, scratch: scratch, passes: passes)
             // residual[0 ..< count] are positions p: token order[important + p].
             for t in 0..<count { flags[order[important + scratch.residual[t]]] = 1 }
         }
@@ -41,7 +41,7 @@ enum VisPruner {
     /// Step 3 over the tokens order[start ..< n]; returns how many positions are left in
     /// scratch.residual (always `keep`).
     private static func removeDuplicates(residualFrom start: Int, n: Int, keep: Int,
-                                         scratch: SelectionScratch) -> Int {
+                                         scratch: SelectionScratch, passes: SimilarityPasses) -> Int {
         let order = scratch.order, residual = scratch.residual, next = scratch.next, rank = scratch.rank
         let maxSimilarity = scratch.values
         let count0 = n - start
@@ -52,7 +52,7 @@ enum VisPruner {
         Kernels.normalizeRows(rows)
         let x = rows.readOnly
         let matrix = scratch.similarity.map { $0.reshaped(rows: count0, cols: count0) }
-        if let matrix { Kernels.similarityMatrix(matrix, x) }
+        if let matrix { passes.matrix(matrix, x) }
 
         for p in 0..<count0 { residual[p] = p }
         var count = count0
