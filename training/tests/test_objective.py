@@ -57,6 +57,20 @@ def test_anchor_only_sees_polarity():
     assert polarity_anchor(right, torch.ones(1, 4), margin=1.0) == 0
 
 
+def test_anchor_can_be_switched_off_per_batch(tiny_cfg):
+    """`anchor_until`: after the cut-off the loss is the reconstruction alone, with or without masks."""
+    torch.manual_seed(0)
+    model = ReconModel(ReconPruner(tiny_cfg), decoder_layers=1, patch=8, obj=ObjectiveConfig(anchor_weight=1.0))
+    tokens = torch.randn(2, 16, tiny_cfg.hidden_size)
+    image = torch.rand(2, 3, 32, 32)
+    mask = (torch.rand(2, 1, 32, 32) > 0.5).float()
+    with_anchor, stats_on = model(tokens, (4, 4), image, mask)
+    without, stats_off = model(tokens, (4, 4), image, mask, anchor=False)
+    assert "anchor" in stats_on and "anchor" not in stats_off
+    assert stats_on["anchor"] > 0  # a random pruner does not meet a 2σ margin
+    assert torch.isclose(with_anchor - without, torch.tensor(stats_on["anchor"]), atol=1e-5)
+
+
 def test_ssim_matches_scikit_image():
     rng = np.random.default_rng(0)
     a = rng.random((3, 48, 48)).astype(np.float32)

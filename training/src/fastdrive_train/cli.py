@@ -42,6 +42,7 @@ def _add_train(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--lr", type=float)
     p.add_argument("--warmup-steps", type=int)
     p.add_argument("--decoder-warmup", type=int, help="steps of label-free decoder warm-up on random splits")
+    p.add_argument("--anchor-until", type=int, help="step from which the polarity anchor is off (0: never)")
     p.add_argument("--seed", type=int)
     p.add_argument("--amp", choices=["none", "bf16", "fp16"])
     p.add_argument("--device")
@@ -63,6 +64,7 @@ def _train_config(a: argparse.Namespace):
     simple = {"image_size": a.image_size, "encoder": a.encoder, "encoder_path": a.encoder_path, "patch": a.patch,
               "init_from": a.init_from, "init_layer": a.init_layer, "decoder_layers": a.decoder_layers,
               "steps": a.steps, "batch_size": a.batch_size, "lr": a.lr, "warmup_steps": a.warmup_steps, "decoder_warmup": a.decoder_warmup,
+              "anchor_until": a.anchor_until,
               "seed": a.seed, "amp": a.amp, "device": a.device, "eval_every": a.eval_every,
               "ckpt_every": a.ckpt_every, "log_every": a.log_every}
     base.update({k: v for k, v in simple.items() if v is not None})

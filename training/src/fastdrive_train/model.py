@@ -34,15 +34,17 @@ class ReconModel(nn.Module):
         image: torch.Tensor,
         mask: torch.Tensor,
         warmup: bool = False,
+        anchor: bool = True,
     ) -> tuple[torch.Tensor, dict[str, float]]:
         """Loss and logging stats for a batch of frozen-encoder tokens and their image/mask.
 
-        `warmup` trains the decoder alone on random token splits (no labels, no pruner gradient).
+        `warmup` trains the decoder alone on random token splits (no labels, no pruner gradient);
+        `anchor=False` leaves the polarity anchor out (reconstruction only).
         """
         scores = self.pruner(tokens, grid)
         fg_tokens = token_labels(mask, self.patch)
         split = decoder_warmup_split(scores.shape, scores.device) if warmup else None
-        loss, stats = objective(scores, tokens, image, mask, fg_tokens, self.decoder, grid, self.obj, split)
+        loss, stats = objective(scores, tokens, image, mask, fg_tokens, self.decoder, grid, self.obj, split, anchor)
         if warmup:
             # Keep every parameter in the graph (DDP expects gradients for all of them).
             loss = loss + 0.0 * scores.sum()

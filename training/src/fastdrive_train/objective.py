@@ -86,6 +86,7 @@ def objective(
     grid: tuple[int, int],
     cfg: ObjectiveConfig,
     split: torch.Tensor | None = None,
+    anchor: bool = True,
 ) -> tuple[torch.Tensor, dict[str, float]]:
     """Total loss and its parts for a batch.
 
@@ -94,7 +95,8 @@ def objective(
 
     `split` (B, N) in {0, 1} replaces both the pruner's mask and the fg/bg masks: the decoder
     then learns to reconstruct whichever tokens are present, a label-free warm-up (see
-    `decoder_warmup_split`). The pruner gets no gradient from it.
+    `decoder_warmup_split`). The pruner gets no gradient from it. `anchor=False` drops the
+    polarity anchor for this batch (the `anchor_until` schedule).
     """
     norm = normalise_scores(scores, cfg.score_norm)
     if split is None:
@@ -116,7 +118,7 @@ def objective(
     if cfg.recon_weight > 0 and cfg.alpha < 1:
         parts["back"] = recon_loss(decoder(v_back, grid), target_back, cfg.lam, cfg.ssim_win)
         total = total + cfg.recon_weight * (1.0 - cfg.alpha) * parts["back"]
-    if cfg.anchor_weight > 0 and split is None:
+    if cfg.anchor_weight > 0 and split is None and anchor:
         parts["anchor"] = polarity_anchor(norm, fg_tokens, cfg.anchor_margin)
         total = total + cfg.anchor_weight * parts["anchor"]
     stats = {k: float(v.detach()) for k, v in parts.items()}

@@ -56,6 +56,7 @@ class TrainConfig:
     weight_decay: float = 0.01
     warmup_steps: int = 50
     decoder_warmup: int = 100  # steps training only the decoder on random token splits
+    anchor_until: int = 0  # from this step on, no polarity anchor: reconstruction alone (0: anchor throughout)
     grad_clip: float = 1.0
     seed: int = 0
     amp: str = "none"  # none | bf16 | fp16
@@ -182,7 +183,8 @@ def _train(cfg: TrainConfig, info: DistInfo) -> dict[str, Any]:
             mask = batch["mask"].to(info.device)
             tokens, grid = encoder(image)
             with _autocast(cfg.amp, info.device):
-                loss, stats = ddp_model(tokens, grid, image, mask, step < cfg.decoder_warmup)
+                anchor = cfg.anchor_until <= 0 or step < cfg.anchor_until
+                loss, stats = ddp_model(tokens, grid, image, mask, step < cfg.decoder_warmup, anchor)
             optim.zero_grad(set_to_none=True)
             scaler.scale(loss).backward()
             scaler.unscale_(optim)
