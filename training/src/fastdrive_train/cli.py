@@ -1,4 +1,4 @@
-"""Command line: `python -m fastdrive_train {generate,train,export,eval,demo}`."""
+"""Command line: `python -m fastdrive_train {generate,convert-nuscenes,train,export,eval,demo}`."""
 
 from __future__ import annotations
 
@@ -104,6 +104,17 @@ def _cmd_generate(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_convert_nuscenes(a: argparse.Namespace) -> int:
+    from .data.nuscenes import DEFAULT_CATEGORIES, convert
+
+    categories = tuple(a.categories.split(",")) if a.categories else DEFAULT_CATEGORIES
+    channels = tuple(a.channels.split(",")) if a.channels else None
+    manifest = convert(a.dataroot, a.version, a.out, categories=categories, channels=channels)
+    count = sum(1 for _ in manifest.open())
+    print(f"{manifest}: {count} camera images")
+    return 0
+
+
 def _cmd_export(a: argparse.Namespace) -> int:
     from .checkpoint import pruner_from_checkpoint
     from .export import export_pruner
@@ -189,6 +200,14 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--size", type=int, default=224)
 
+    n = sub.add_parser("convert-nuscenes", help="nuScenes key-frame camera images + box masks -> manifest")
+    n.add_argument("--dataroot", required=True, help="folder holding samples/ and the v1.0-* tables")
+    n.add_argument("--version", default="v1.0-mini", help="table folder under dataroot (default v1.0-mini)")
+    n.add_argument("--out", required=True, help="folder for manifest.jsonl and masks/")
+    n.add_argument("--channels", help="comma-separated camera channels (default: all, e.g. CAM_FRONT,CAM_BACK)")
+    n.add_argument("--categories", help="comma-separated foreground category prefixes "
+                                        "(default: vehicle.,human.pedestrian.,movable_object.barrier,movable_object.trafficcone)")
+
     _add_train(sub)
 
     e = sub.add_parser("export", help="write the runtime weight file (SPEC §2)")
@@ -223,4 +242,4 @@ def build_parser() -> argparse.ArgumentParser:
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
     return {"generate": _cmd_generate, "train": _cmd_train, "export": _cmd_export, "eval": _cmd_eval,
-            "demo": _cmd_demo}[a.cmd](a)
+            "demo": _cmd_demo, "convert-nuscenes": _cmd_convert_nuscenes}[a.cmd](a)
