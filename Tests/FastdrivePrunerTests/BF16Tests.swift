@@ -70,6 +70,43 @@ struct BF16Tests {
         #expect(maxAbsDiff(got, expected).value <= 0.01 * scale, "\(c.name): bf16 error beyond 1 % of max|S|")
     }
 
+    @Test("bf16 compute keeps no f32 copy of a converted linear weight but W_down; scores do not depend on where weights came from")
+    func packedOnlyWeights() throws {
+        try #require(Kernels.bf16Supported, "this CPU lacks AVX512_BF16; create rejects bf16 (tested above)")
+        let c = TestModel.config
+        // The same bf16-exact values stored as BF16 (converted at create) and as F32 (mapped).
+        let values = TestModel.tensors(c).map { t -> NamedTensor in
+            var bits = [UInt16](repeating: 0, count: t.values.count)
+            t.values.withUnsafeBufferPointer { Kernels.convertToBF16(out: &bits, $0) }
+            return NamedTensor(name: t.name, shape: t.shape, values: bits.map { Float(bitPattern: UInt32($0) << 16) })
+        }
+        let bf16File = TestModel.file(c, dtype: .bf16, tensors: values)
+        let f32File = TestModel.file(c, dtype: .f32, tensors: values)
+        let bf16 = Int32(ElementType.bf16.rawValue)
+        let asF32 = try Pruner(path: bf16File, options: PrunerOptions(maxTokens: 16, threads: 2))
+        let packed = try Pruner(path: bf16File, options: PrunerOptions(maxTokens: 16, threads: 2, compute: bf16))
+        let mapped = try Pruner(path: f32File, options: PrunerOptions(maxTokens: 16, threads: 2, compute: bf16))
+        let d = c.hiddenSize, i = c.intermediateSize, q = c.heads * c.headDim, kv = c.kvHeads * c.headDim
+        let packOnly = 4 * (2 * q * d + 2 * kv * d + 2 * i * d)  // q, o, k, v, gate, up: never read in f32
+        #expect(asF32.convertedWeightBytes - packed.convertedWeightBytes == packOnly)
+        #expect(mapped.convertedWeightBytes == 0)
+
+        func scores(_ path: String) throws -> [Float] {
+            var options = fastdrive_pruner_default_options()
+            options.max_tokens = 16
+            options.num_threads = 2
+            options.compute = FASTDRIVE_BF16
+            var p: OpaquePointer?
+            try #require(fastdrive_pruner_create(path, &options, &p) == FASTDRIVE_OK, "\(lastError(nil))")
+            defer { fastdrive_pruner_destroy(p) }
+            let (status, out) = score(p, TestModel.tokens(12), n: 12, dim: d, grid: (3, 4))
+            try #require(status == FASTDRIVE_OK, "\(lastError(p))")
+            return out
+        }
+        let a = try scores(bf16File), b = try scores(f32File)
+        #expect(a == b && a.allSatisfy { $0.isFinite })
+    }
+
     @Test("f16 compute is refused as unsupported; unknown values as invalid")
     func computeOptions() {
         var options = fastdrive_pruner_default_options()

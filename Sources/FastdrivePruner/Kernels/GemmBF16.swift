@@ -55,7 +55,10 @@ extension Kernels {
     static func linear(out: MatrixView, _ a: ConstMatrixView, weight w: LinearWeight, accumulate: Bool,
                        scratch: PackedBF16Rows?) {
         guard let packed = w.bf16, let scratch else {
-            linear(out: out, a, weight: w.f32, accumulate: accumulate)
+            // Weights without an f32 view exist only under compute = bf16, where every worker
+            // has row scratch: reaching here without one is a bug in the caller.
+            guard let f32 = w.f32 else { preconditionFailure("bf16-only weight used without bf16 row scratch") }
+            linear(out: out, a, weight: f32, accumulate: accumulate)
             return
         }
         packRowsBF16(a, into: scratch)

@@ -50,6 +50,19 @@ final class MappedFile: @unchecked Sendable {
         if let mapping { _ = madvise(mapping, bytes.count, MADV_WILLNEED) }
     }
 
+    /// Drops the resident pages wholly inside [start, start + count) from this process: the
+    /// mapping stays valid, and a later read faults the bytes back in from the file. For f32
+    /// weights that compute = bf16 has packed and will not read again.
+    func release(_ start: UnsafeRawPointer, count: Int) {
+        guard let mapping, count > 0 else { return }
+        let page = Int(sysconf(Int32(_SC_PAGESIZE)))
+        let lo = (Int(bitPattern: start) + page - 1) / page * page
+        let hi = (Int(bitPattern: start) + count) / page * page
+        let base = Int(bitPattern: mapping)
+        guard hi > lo, lo >= base, hi <= base + bytes.count else { return }
+        _ = madvise(UnsafeMutableRawPointer(bitPattern: lo), hi - lo, MADV_DONTNEED)
+    }
+
     static func describeErrno() -> String {
         String(cString: strerror(errno))
     }

@@ -72,7 +72,7 @@ final class QueryRowsPhase: ParallelJob {
             let (c0, n) = slice(task, of: config.intermediateSize)
             guard n > 0 else { return }
             Kernels.matmul(out: s.folded.rows(0, f).columns(c0, n), s.fused.rows(0, f).readOnly,
-                           weights.downProj.f32.columns(c0, n))
+                           weights.downProjF32.columns(c0, n))
         }
     }
 
