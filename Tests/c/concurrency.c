@@ -17,6 +17,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "fastdrive_pruner.h"
+#include "check.h"
 
 #include <pthread.h>
 #include <stdatomic.h>
@@ -33,20 +34,8 @@ static uint32_t pool = 2;
 static float *frames[FRAMES];
 static float ref_scores[FRAMES][N];
 static int64_t ref_keep[FRAMES][K];
-static atomic_int passed, failed;
 static pthread_barrier_t start_line;
 
-#define CHECK(cond, ...)                                             \
-    do {                                                             \
-        if (cond) {                                                  \
-            atomic_fetch_add(&passed, 1);                            \
-        } else {                                                     \
-            atomic_fetch_add(&failed, 1);                            \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
-            fprintf(stderr, __VA_ARGS__);                            \
-            fputc('\n', stderr);                                     \
-        }                                                            \
-    } while (0)
 
 static fastdrive_pruner *open_model(void) {
     fastdrive_pruner_options o = fastdrive_pruner_default_options();
@@ -155,6 +144,5 @@ int main(int argc, char **argv) {
 
     printf("%d threads x %d rounds x pool %u: %d passed, %d failed\n", threads, rounds, pool, atomic_load(&passed),
            atomic_load(&failed));
-    printf("%d passed, %d failed\n", atomic_load(&passed), atomic_load(&failed));
-    return atomic_load(&failed) ? 1 : 0;
+    return check_report();
 }

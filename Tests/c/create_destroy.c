@@ -13,24 +13,13 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "fastdrive_pruner.h"
+#include "check.h"
 
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-#define CHECK(cond, ...)                                             \
-    do {                                                             \
-        if (cond) {                                                  \
-            passed++;                                                \
-        } else {                                                     \
-            failed++;                                                \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
-            fprintf(stderr, __VA_ARGS__);                            \
-            fputc('\n', stderr);                                     \
-        }                                                            \
-    } while (0)
 
 typedef struct { long rss_kb, threads, fds, maps; } usage;
 
@@ -113,6 +102,5 @@ int main(int argc, char **argv) {
        time two workers overlap; a leak shows up as one or more per cycle. */
     CHECK(after.maps <= before.maps + 4, "mappings %ld -> %ld", before.maps, after.maps);
     free(frame);
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }

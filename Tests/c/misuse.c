@@ -16,6 +16,7 @@
  */
 #define _POSIX_C_SOURCE 200809L
 #include "fastdrive_pruner.h"
+#include "check.h"
 
 #include <math.h>
 #include <stdint.h>
@@ -23,19 +24,6 @@
 #include <stdlib.h>
 #include <string.h>
 
-static int passed, failed;
-
-#define CHECK(cond, ...)                                             \
-    do {                                                             \
-        if (cond) {                                                  \
-            passed++;                                                \
-        } else {                                                     \
-            failed++;                                                \
-            fprintf(stderr, "FAIL %s:%d: ", __FILE__, __LINE__);    \
-            fprintf(stderr, __VA_ARGS__);                            \
-            fputc('\n', stderr);                                     \
-        }                                                            \
-    } while (0)
 
 /* ---- guard bytes: an output buffer of `bytes` with GUARD poisoned bytes either side ---- */
 
@@ -690,6 +678,5 @@ int main(int argc, char **argv) {
     /* create tests last: they create handles, which may reuse the destroyed one's address */
     test_create();
 
-    printf("%d passed, %d failed\n", passed, failed);
-    return failed ? 1 : 0;
+    return check_report();
 }
