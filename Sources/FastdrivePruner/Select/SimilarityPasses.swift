@@ -14,7 +14,8 @@ final class SimilarityPasses: ParallelJob {
     private var x: ConstMatrixView?
     private var target: MatrixView?
     private var toward: VectorView?
-    private var chunks = 0
+    /// Tasks of the running pass: Gram chunks, or row slices for minDistance.
+    private var tasks = 0
     private var rowsPerTask = 0
 
     init(pool: WorkerPool, partialBest: MatrixView) {
@@ -48,7 +49,7 @@ final class SimilarityPasses: ParallelJob {
         self.pass = pass
         self.x = x
         self.target = target
-        chunks = tasks
+        self.tasks = tasks
         pool.run(tasks: tasks, self)
     }
 
@@ -58,7 +59,7 @@ final class SimilarityPasses: ParallelJob {
         case .nearest, .matrix:
             // Chunk c pairs each of its columns with every row above it: the last chunks are the
             // largest, so they go out first and the small ones even out the workers' ends.
-            let chunk = chunks - 1 - task
+            let chunk = tasks - 1 - task
             if pass == .nearest {
                 Kernels.gramChunk(best: partialBest.rows(worker, 1).columns(0, x.rows), sim: nil, x, chunk: chunk)
             } else {
