@@ -46,13 +46,41 @@
 
 /* ---- Version ---- */
 
+/*
+ * The project's one version number: the three lines below are the only place it is written.
+ * The library (fastdrive_pruner_version), the CMake package, the pkg-config file, the Python
+ * wheel and the trainer's exported files all read it from here.
+ */
 #define FASTDRIVE_VERSION_MAJOR 1
 #define FASTDRIVE_VERSION_MINOR 0
 #define FASTDRIVE_VERSION_PATCH 0
-/** MAJOR*1000000 + MINOR*1000 + PATCH, for compile-time comparisons. */
-#define FASTDRIVE_VERSION_NUMBER 1000000
-/** Equals fastdrive_pruner_version() when header and library match. */
-#define FASTDRIVE_VERSION_STRING "1.0.0"
+/** MAJOR*1000000 + MINOR*1000 + PATCH, for compile-time comparisons (`#if FASTDRIVE_VERSION_NUMBER >= 1001000`). */
+#define FASTDRIVE_VERSION_NUMBER \
+    (FASTDRIVE_VERSION_MAJOR * 1000000 + FASTDRIVE_VERSION_MINOR * 1000 + FASTDRIVE_VERSION_PATCH)
+#define FASTDRIVE_VERSION_QUOTE_(x) #x
+#define FASTDRIVE_VERSION_QUOTE(x) FASTDRIVE_VERSION_QUOTE_(x)
+/** "MAJOR.MINOR.PATCH" as a string literal; equals fastdrive_pruner_version() when header and library match. */
+#define FASTDRIVE_VERSION_STRING                                                           \
+    FASTDRIVE_VERSION_QUOTE(FASTDRIVE_VERSION_MAJOR) "." FASTDRIVE_VERSION_QUOTE(FASTDRIVE_VERSION_MINOR) "." \
+    FASTDRIVE_VERSION_QUOTE(FASTDRIVE_VERSION_PATCH)
+
+/**
+ * Whether a library whose fastdrive_version_number() is `runtime_number` can serve code compiled
+ * against this header: the same major version (semver: no breaking change) and at least this
+ * header's version (everything the header declares exists). A 1.0.1 or 1.2.0 library serves a
+ * 1.0.0 header; 2.0.0 or 0.9.0 does not, nor 1.0.0 under a 1.1.0 header. Check it once at start-up:
+ *
+ *     if (!FASTDRIVE_VERSION_COMPATIBLE(fastdrive_version_number())) {
+ *         fprintf(stderr, "libfastdrive_pruner %s cannot serve header %s\n",
+ *                 fastdrive_pruner_version(), FASTDRIVE_VERSION_STRING);
+ *         return 1;
+ *     }
+ *
+ * @since 1.0
+ */
+#define FASTDRIVE_VERSION_COMPATIBLE(runtime_number)                       \
+    ((runtime_number) / 1000000 == FASTDRIVE_VERSION_MAJOR &&               \
+     (runtime_number) >= FASTDRIVE_VERSION_NUMBER)
 
 /* ---- Export and deprecation ---- */
 

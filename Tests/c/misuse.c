@@ -124,6 +124,13 @@ static void test_constants(void) {
     CHECK(o.max_tokens == 4096 && o.num_threads == 0 && o.compute == FASTDRIVE_F32, "default options");
     CHECK(strcmp(fastdrive_pruner_version(), FASTDRIVE_VERSION_STRING) == 0, "version %s", fastdrive_pruner_version());
     CHECK(fastdrive_version_number() == FASTDRIVE_VERSION_NUMBER, "version number");
+    /* The compatibility rule: same major, runtime >= header. */
+    const int32_t v = FASTDRIVE_VERSION_NUMBER;
+    CHECK(FASTDRIVE_VERSION_COMPATIBLE(fastdrive_version_number()), "this library serves this header");
+    CHECK(FASTDRIVE_VERSION_COMPATIBLE(v + 1) && FASTDRIVE_VERSION_COMPATIBLE(v + 1000), "newer patch/minor serve");
+    CHECK(!FASTDRIVE_VERSION_COMPATIBLE((FASTDRIVE_VERSION_MAJOR + 1) * 1000000) &&
+          !FASTDRIVE_VERSION_COMPATIBLE(v + 1000000) && !FASTDRIVE_VERSION_COMPATIBLE(v - 1000000), "other majors do not");
+    CHECK(!FASTDRIVE_VERSION_COMPATIBLE(v - 1), "an older library does not");
     for (int s = 0; s <= 9; s++) {
         const char *text = fastdrive_status_string((fastdrive_status)s);
         CHECK(text && *text && strcmp(text, "unknown status") != 0, "status_string(%d)", s);

@@ -26,9 +26,10 @@ int main(int argc, char **argv) {
         fprintf(stderr, "usage: %s WEIGHTS.safetensors [N_TOKENS=3249] [KEEP_RATIO=0.5] [THREADS=0]\n", argv[0]);
         return 2;
     }
-    /* A header from one release and a library from another would disagree on the ABI. */
-    if (strcmp(fastdrive_pruner_version(), FASTDRIVE_VERSION_STRING) != 0) {
-        fprintf(stderr, "library %s does not match header %s\n", fastdrive_pruner_version(), FASTDRIVE_VERSION_STRING);
+    /* Same major version and a library at least as new as this header (a 1.0.1 or 1.2 library serves
+     * a 1.0.0 header; 2.0 does not): anything else would disagree on the ABI. */
+    if (!FASTDRIVE_VERSION_COMPATIBLE(fastdrive_version_number())) {
+        fprintf(stderr, "libfastdrive_pruner %s cannot serve header %s\n", fastdrive_pruner_version(), FASTDRIVE_VERSION_STRING);
         return 1;
     }
     const int64_t n = argc > 2 ? atoll(argv[2]) : 3249;

@@ -1,6 +1,9 @@
 // ABI+Lifecycle.swift — default_options, create, destroy, info, version.
 
 import CFastdrivePruner
+#if canImport(Glibc)
+import Glibc  // strdup
+#endif
 
 /// The 1.0 size of fastdrive_pruner_options: the smallest struct_size accepted.
 private let optionsSizeV1 = UInt32(16)
@@ -92,13 +95,21 @@ public func fastdrive_pruner_describe(_ p: OpaquePointer?, _ out: UnsafeMutableP
     return FASTDRIVE_OK
 }
 
+/// "MAJOR.MINOR.PATCH" from the header's FASTDRIVE_VERSION_* macros, the project's one version
+/// number (Swift cannot import the header's stringified FASTDRIVE_VERSION_STRING). Made on first
+/// use and kept for the life of the process, so the returned pointer is static as the header says
+/// (written once under the lazy-global lock, then only read: safe to share).
+nonisolated(unsafe) private let versionText: UnsafePointer<CChar> = {
+    let text = "\(FASTDRIVE_VERSION_MAJOR).\(FASTDRIVE_VERSION_MINOR).\(FASTDRIVE_VERSION_PATCH)"
+    return UnsafePointer(strdup(text)!)
+}()
+
 @c @implementation
 public func fastdrive_pruner_version() -> UnsafePointer<CChar>? {
-    let text: StaticString = "1.0.0"
-    return UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
+    versionText
 }
 
 @c @implementation
 public func fastdrive_version_number() -> Int32 {
-    1_000_000
+    FASTDRIVE_VERSION_MAJOR * 1_000_000 + FASTDRIVE_VERSION_MINOR * 1_000 + FASTDRIVE_VERSION_PATCH
 }
