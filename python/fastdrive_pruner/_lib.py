@@ -11,8 +11,8 @@ Where the library is looked for, in order (:func:`candidate_paths`):
 1. ``$FASTDRIVE_PRUNER_LIB`` -- the path of the shared library (or a folder holding it). When it
    is set, it is the only place tried: a wrong override fails loudly instead of silently loading
    another build.
-2. Next to the package: inside the ``fastdrive_pruner`` folder (a wheel that bundles the library),
-   then the folder that contains it.
+2. Next to the package: inside the ``fastdrive_pruner`` folder (where the wheel bundles the
+   library), then the folder that contains it.
 3. The repository's build folders, when the package sits inside a fastdrive-pruner checkout
    (editable install): ``.build-dist/release`` (the distributable build), ``.build/release``,
    ``.build/debug``. Of the two release builds the more recently built one goes first, so a
@@ -63,7 +63,9 @@ __all__ = [
 ENV_VAR = "FASTDRIVE_PRUNER_LIB"
 #: File name of the shared library on this platform.
 LIBRARY_NAME = "libfastdrive_pruner.dylib" if sys.platform == "darwin" else "libfastdrive_pruner.so"
-#: The C library's major version this binding speaks (FASTDRIVE_VERSION_MAJOR).
+#: The C library's major version this binding speaks (FASTDRIVE_VERSION_MAJOR). It is a statement
+#: about the ctypes mirror below, so it is written here, not derived: a new major version of the
+#: header needs this file reviewed (the package's own version, from the header, must agree; tested).
 SUPPORTED_MAJOR = 1
 
 # ----------------------------------------------------------------------------- enums (header order)
@@ -325,6 +327,10 @@ def _loaded_from(cdll: ctypes.CDLL) -> Optional[Path]:
     return Path(os.fsdecode(info.dli_fname))
 
 
+class _IncompatibleVersion(OSError):
+    """A library that loads but has a major version this binding does not speak."""
+
+
 def _try_load(path: Path) -> _Loaded:
     """Load one candidate and check it speaks this binding's ABI; raise OSError with the reason."""
     bare = len(path.parts) == 1  # resolved by dlopen's own search
@@ -337,7 +343,7 @@ def _try_load(path: Path) -> _Loaded:
     number = int(functions["fastdrive_version_number"]())
     if number // 1_000_000 != SUPPORTED_MAJOR:
         version = functions["fastdrive_pruner_version"]().decode()
-        raise OSError(f"library version {version} has major {number // 1_000_000}, this binding needs {SUPPORTED_MAJOR}")
+        raise _IncompatibleVersion(f"library version {version}: this binding supports {SUPPORTED_MAJOR}.x only")
     return _Loaded(cdll, path, functions)
 
 
@@ -351,19 +357,30 @@ def load() -> _Loaded:
             return _loaded
         places = candidate_paths()
         failures: List[str] = []
+        incompatible = False
         for path, origin in places:
             try:
                 _loaded = _try_load(path)
                 return _loaded
             except OSError as e:
+                incompatible |= isinstance(e, _IncompatibleVersion)
                 failures.append(f"  {len(failures) + 1}. {path} ({origin}): {e}")
         lines = [f"fastdrive_pruner: cannot load {LIBRARY_NAME}; places tried, in order:", *failures]
+        if incompatible:
+            from ._version import __version__
+
+            lines.insert(0, f"fastdrive_pruner {__version__} needs libfastdrive_pruner {SUPPORTED_MAJOR}.x "
+                            "(the same major version); a library of another major version was refused.")
+            lines.append(f"Install the fastdrive-pruner wheel that matches that library, or point {ENV_VAR} "
+                         f"at a {SUPPORTED_MAJOR}.x build.")
         if os.environ.get(ENV_VAR):
             lines.append(f"{ENV_VAR} is set, so no other place was searched; fix or unset it.")
-        else:
+        elif find_repo_root(Path(__file__).parent) is not None:
             lines.append(
                 f"Build it (`swift build -c release` in the repository root) or set {ENV_VAR} to the library's path."
             )
+        else:
+            lines.append(f"Install a fastdrive-pruner wheel (it bundles the library) or set {ENV_VAR} to the library's path.")
         raise LibraryNotFoundError("\n".join(lines), tried=[str(p) for p, _ in places])
 
 

@@ -53,7 +53,7 @@ def test_without_env_var_every_place_is_listed(tmp_path) -> None:
     assert str(tmp_path / "libfastdrive_pruner_absent.so") + " (next to the package)" in out
     assert "  3. libfastdrive_pruner_absent.so (system library search" in out  # no checkout: no build folders
     assert out.strip().endswith("3")
-    assert "swift build" in out and _lib.ENV_VAR in out
+    assert "Install a fastdrive-pruner wheel" in out and _lib.ENV_VAR in out  # outside a checkout
 
 
 def test_env_var_selects_the_library(tmp_path) -> None:
@@ -96,12 +96,36 @@ def test_the_newest_repo_build_is_tried_first(tmp_path) -> None:
     assert [p for p, _ in _lib.repo_build_paths(tmp_path)] == [old, new, debug]
 
 
-def test_version_matches_the_library(library) -> None:
-    assert fp.__version__ == fp.library_version() == library.fastdrive_pruner_version().decode()
-    header = HEADER.read_text()
-    assert f'#define FASTDRIVE_VERSION_STRING "{fp.__version__}"' in header
-    number = int(re.search(r"#define FASTDRIVE_VERSION_NUMBER (\d+)", header).group(1))
-    assert library.fastdrive_version_number() == number
+def header_version() -> tuple:
+    """(MAJOR, MINOR, PATCH) of the header: the one place the project's version is written."""
+    text = HEADER.read_text()
+    return tuple(int(re.search(rf"^#define FASTDRIVE_VERSION_{p} (\d+)$", text, re.M).group(1))
+                 for p in ("MAJOR", "MINOR", "PATCH"))
+
+
+def test_version_is_the_headers(library) -> None:
+    """The package (its installed metadata), the library and the binding's supported major all
+    carry the header's version; a bump of the header without the rest fails here."""
+    major, minor, patch = header_version()
+    assert fp.__version__ == fp.library_version() == f"{major}.{minor}.{patch}"
+    assert library.fastdrive_version_number() == major * 1_000_000 + minor * 1_000 + patch
+    assert _lib.SUPPORTED_MAJOR == major
+
+
+def test_a_library_of_another_major_version_is_refused(tmp_path) -> None:
+    """A library that loads but reports 2.0.0 (a stub exporting every header function) is refused,
+    and the message says which versions fit."""
+    stubs = [f"int {name}(void) {{ return 0; }}" for name in _lib.FUNCTIONS
+             if name not in ("fastdrive_pruner_version", "fastdrive_version_number")]
+    source = tmp_path / "stub.c"
+    source.write_text("\n".join(stubs + ['const char *fastdrive_pruner_version(void) { return "2.0.0"; }',
+                                         "int fastdrive_version_number(void) { return 2000000; }", ""]))
+    stub = tmp_path / _lib.LIBRARY_NAME
+    subprocess.run(["cc", "-shared", "-fPIC", "-o", str(stub), str(source)], check=True)
+    r = _run("import fastdrive_pruner as fp\nfp.library_version()", {_lib.ENV_VAR: str(stub)}, tmp_path)
+    assert r.returncode != 0 and "LibraryNotFoundError" in r.stderr
+    assert f"needs libfastdrive_pruner {_lib.SUPPORTED_MAJOR}.x" in r.stderr
+    assert f"{stub} ($FASTDRIVE_PRUNER_LIB): library version 2.0.0" in r.stderr
 
 
 def test_every_header_function_is_declared_in_header_order() -> None:
