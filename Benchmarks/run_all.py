@@ -26,15 +26,13 @@ import time
 from importlib import metadata
 from pathlib import Path
 
+import numpy as np
+from peers import _common as C  # Benchmarks/ is this script's folder, so Python finds peers/ and report.py
+from report import LABELS, ORDER, check, report
+
 BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 PEERS = BENCH / "peers"
-sys.path.insert(0, str(PEERS))
-sys.path.insert(0, str(BENCH))
-import _common as C  # noqa: E402
-from report import LABELS, ORDER, check, report  # noqa: E402
-
-import numpy as np  # noqa: E402
 
 FULL_NS = "256,512,1024,2048,3249,4096"
 T_START = time.monotonic()

@@ -10,7 +10,7 @@ Per case: <name>.safetensors (SPEC §2), <name>.tokens.npy ([N, D] f32 or f16), 
 (float32 [N], transformers' Qwen2_5_VLDecoderLayer + fusion + scorer, from the *stored* weight and
 token values), plus cases.json and README.md. For every case the generator asserts that
 
-* the independent NumPy path (reference.numpy_scores, float64) agrees with transformers,
+* the independent NumPy oracle (fastdrive_pruner.reference.numpy_float64) agrees with transformers,
 * causality really holds / does not hold in the transformers layer (perturb the last token),
 * the case is discriminative: deliberately wrong variants (no RoPE, 1-D instead of M-RoPE,
   transposed grid, wrong mask, wrong GQA mapping, default eps/theta) move the scores by more than
@@ -29,8 +29,8 @@ from pathlib import Path
 import numpy as np
 import torch
 
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-import reference as R  # noqa: E402
+from fastdrive_pruner import schema
+from fastdrive_pruner.reference import numpy_float64, score_tolerance, transformers_layer, weights
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = REPO / "Tests" / "Fixtures"
@@ -110,12 +110,12 @@ def stored(weights_dtype: str) -> str | dict:
 
 
 def make_tokens(n: int, dim: int, seed: int, dtype: str) -> np.ndarray:
-    t = R.random_tokens(n, dim, seed)
+    t = weights.random_tokens(n, dim, seed)
     return t.astype(np.float16) if dtype == "f16" else t
 
 
 def mutants(c: dict, n: int, grid) -> list:
-    """(label, config, kwargs for numpy_scores) of deliberately wrong variants that must be caught."""
+    """(label, config, kwargs for numpy_float64.scores) of deliberately wrong variants that must be caught."""
     out = []
     gh, gw = grid if grid else (0, 0)
     flip = {"bidirectional": "causal", "causal": "bidirectional"}
@@ -128,8 +128,8 @@ def mutants(c: dict, n: int, grid) -> list:
         out.append(("rope=1d", dict(c, rope="1d"), {}))
         if gh != gw and gh > 1 and gw > 1:
             out.append(("grid transposed", c, dict(grid_h=gw, grid_w=gh)))
-        swapped = R.position_ids("mrope", n, gh, gw)[[0, 2, 1]]
-        out.append(("height/width rows swapped", c, dict(positions=swapped)))
+        swapped = numpy_float64.positions("mrope", n, gh, gw)[[0, 2, 1]]
+        out.append(("height/width rows swapped", c, dict(position_ids=swapped)))
         sec = c["mrope_section"]
         if sec[::-1] != sec:
             out.append(("mrope_section reversed", dict(c, mrope_section=sec[::-1]), {}))
@@ -146,7 +146,7 @@ def check_case(name, c, tensors, tokens, grid, ref, log) -> float:
     n = tokens.shape[0]
     gh, gw = grid if grid else (0, 0)
     scale = max(1.0, float(np.abs(ref).max()))
-    npy = R.numpy_scores(tensors, c, tokens, gh, gw)
+    npy = numpy_float64.scores(tensors, c, tokens, gh, gw)
     diff = float(np.abs(npy - ref).max())
     assert diff <= NUMPY_AGREEMENT * scale, f"{name}: numpy vs transformers {diff:.3e}"
 
@@ -154,19 +154,19 @@ def check_case(name, c, tensors, tokens, grid, ref, log) -> float:
     if n > 1:
         t2 = tokens.astype(np.float32).copy()
         t2[-1] = t2[-1][::-1] * 1.5
-        ref2 = R.reference_scores(tensors, c, t2, gh, gw)
+        ref2 = transformers_layer.reference_scores(tensors, c, t2, gh, gw)
         early = float(np.abs(ref2[:-1] - ref[:-1]).max())
         if c["attention"] == "causal":
             assert early <= 1e-6 * scale, f"{name}: causal, yet earlier scores moved by {early}"
         else:
             assert early > 1e-3 * scale, f"{name}: bidirectional, yet earlier scores did not move ({early})"
 
-    tol = R.spec_tolerance(ref)
+    tol = score_tolerance(ref)
     margins = []
     for label, mc, kw in mutants(c, n, grid):
         kw = dict(kw)
         mh, mw = kw.pop("grid_h", gh), kw.pop("grid_w", gw)
-        m = R.numpy_scores(tensors, mc, tokens, mh, mw, **kw)
+        m = numpy_float64.scores(tensors, mc, tokens, mh, mw, **kw)
         d = float(np.abs(m - ref).max())
         weak_ok = label in WEAK_OK.get(name, ())
         assert weak_ok or d > MUTANT_MARGIN * tol, (
@@ -202,14 +202,14 @@ def case_entry(name, c, n, grid, wdt, tdt) -> dict:
 def write_case(out: Path, name, c, tensors, wdt, tokens, grid, log) -> dict:
     """Write weights + tokens, score from what was written, write scores; returns the cases.json entry."""
     wpath = out / f"{name}.safetensors"
-    R.write_pruner(wpath, c, tensors, stored(wdt))
+    weights.write_pruner(wpath, c, tensors, stored(wdt))
     np.save(out / f"{name}.tokens.npy", np.ascontiguousarray(tokens))
     # Score from the file bytes: rounded weights, exactly what the runtime will load.
-    c_file, t_file = R.read_pruner(wpath)
+    c_file, t_file = weights.read_pruner(wpath)
     assert c_file == c, (c_file, c)
     tokens_file = np.load(out / f"{name}.tokens.npy")
     gh, gw = grid if grid else (0, 0)
-    ref = R.reference_scores(t_file, c_file, tokens_file, gh, gw)
+    ref = transformers_layer.reference_scores(t_file, c_file, tokens_file, gh, gw)
     np.save(out / f"{name}.scores.npy", ref.astype(np.float32))
     entry = case_entry(name, c, tokens.shape[0], grid, wdt, "f16" if tokens.dtype == np.float16 else "f32")
     entry["max_abs_score"] = float(np.abs(ref).max())
@@ -239,7 +239,7 @@ def readme(entries) -> str:
         "`cases.json` lists the cases (`grid_h`/`grid_w` are 0 when no grid is given; extra keys",
         "`rms_norm_eps`, `rope_theta`, `mrope_section` repeat the file's metadata).",
         "",
-        "How the references are made (`scripts/reference.py`): weights are PyTorch-style random",
+        "How the references are made (`fastdrive_pruner.reference`): weights are PyTorch-style random",
         "(nn.Linear default uniform init, q/k gain 2.5 so attention is peaked, RMSNorm weights 1 + 0.1·N(0,1),",
         "query 0.5·N(0,1), scorer gain 12 so |S| is O(1)-O(10)), drawn with numpy PCG64 from fixed seeds.",
         "Tokens are N(0,1) rows with per-token scale U(0.5, 2). The weights are written, read back, and",
@@ -293,9 +293,9 @@ def generate_fixtures(out: Path, log=print) -> list:
     out.mkdir(parents=True, exist_ok=True)
     entries = []
     for idx, (name, over, n, grid, wdt, tdt, _desc) in enumerate(CASES):
-        c = R.normalize_config({**BASE, **over})
+        c = schema.normalize_config({**BASE, **over})
         seed = 1000 + 10 * idx  # weights seed; tokens use seed + 1
-        tensors = R.random_pruner(c, seed)
+        tensors = weights.random_pruner(c, seed)
         tokens = make_tokens(n, c["hidden_size"], seed + 1, tdt)
         e = write_case(out, name, c, tensors, wdt, tokens, grid, log)
         t_file, tokens_file, ref = e.pop("_check")
@@ -311,21 +311,21 @@ def full_size(args) -> None:
     torch.set_num_threads(2)
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
-    c = R.normalize_config(dict(R.FULL_SIZE_CONFIG, rope=args.rope, attention=args.attention))
+    c = schema.normalize_config(dict(schema.DEFAULTS, rope=args.rope, attention=args.attention))
     gh, gw = args.grid
     n = gh * gw
     name = f"full_{args.rope}_{args.attention}"
     t0 = time.time()
-    tensors = R.random_pruner(c, args.seed)
+    tensors = weights.random_pruner(c, args.seed)
     tokens = make_tokens(n, c["hidden_size"], args.seed + 1, args.tokens_dtype)
     e = write_case(out, name, c, tensors, args.weights_dtype, tokens, (gh, gw), print)
     t_file, tokens_file, ref = e.pop("_check")
     print(f"{name}: N={n} grid {gh}x{gw}, max|S|={e['max_abs_score']:.3f}, {time.time() - t0:.1f}s")
     if args.check_numpy:
         t1 = time.time()
-        npy = R.numpy_scores(t_file, c, tokens_file, gh, gw)
+        npy = numpy_float64.scores(t_file, c, tokens_file, gh, gw)
         d = float(np.abs(npy - ref).max())
-        print(f"  |numpy-transformers| = {d:.3e} (SPEC tol {R.spec_tolerance(ref):.3e}), {time.time() - t1:.1f}s")
+        print(f"  |numpy-transformers| = {d:.3e} (SPEC tol {score_tolerance(ref):.3e}), {time.time() - t1:.1f}s")
     (out / "cases.json").write_text(json.dumps([e], indent=2) + "\n")
     for suffix in (".safetensors", ".tokens.npy", ".scores.npy"):
         p = out / f"{name}{suffix}"
@@ -337,9 +337,9 @@ def main() -> int:
     ap.add_argument("--out", help="output directory (default Tests/Fixtures; required with --full-size)")
     ap.add_argument("--check", action="store_true", help="regenerate into a temp dir and compare with Tests/Fixtures")
     ap.add_argument("--full-size", action="store_true", help="write one full-size case to --out instead")
-    ap.add_argument("--rope", default="mrope", choices=R.ROPE_MODES)
-    ap.add_argument("--attention", default="bidirectional", choices=R.ATTENTION_MODES)
-    ap.add_argument("--weights-dtype", default="f32", choices=(*R.DTYPES, "mixed"))
+    ap.add_argument("--rope", default="mrope", choices=schema.ROPE_MODES)
+    ap.add_argument("--attention", default="bidirectional", choices=schema.ATTENTION_MODES)
+    ap.add_argument("--weights-dtype", default="f32", choices=(*weights.DTYPES, "mixed"))
     ap.add_argument("--tokens-dtype", default="f32", choices=("f32", "f16"))
     ap.add_argument("--grid", type=int, nargs=2, default=(57, 57), metavar=("H", "W"))
     ap.add_argument("--seed", type=int, default=7)

@@ -5,15 +5,13 @@ from __future__ import annotations
 import json
 import os
 import platform
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
 
-BENCH_DIR = Path(__file__).resolve().parents[1]
-REPO = BENCH_DIR.parent
-sys.path.insert(0, str(REPO / "scripts"))  # reference.py: the SPEC §1 reference and the weight-file reader
+from fastdrive_pruner import schema
+from fastdrive_pruner.reference import numpy_float64
 
 TOKEN_SEED = 0
 
@@ -133,22 +131,29 @@ def save_scores(scores_dir: str, name: str, n: int, scores: np.ndarray) -> None:
 
 
 def read_config(weights: str) -> dict:
-    """The normalized SPEC §2 config from a weight file's header (no tensor data read)."""
-    import reference
-
-    meta = reference.read_safetensors_header(weights).get("__metadata__", {}) or {}
-    return reference.normalize_config({k: meta[k] for k in reference.FULL_SIZE_CONFIG if k in meta})
+    """The normalized config from a weight file's header (no tensor data read)."""
+    return schema.config_from_metadata(schema.read_header(weights).get("__metadata__", {}) or {})
 
 
 def numpy_cos_sin(config: dict, n: int, grid: tuple) -> tuple:
-    """SPEC §1 rotary tables without torch (reference.py's float64 NumPy path): float32 [1, N+1, head_dim]."""
-    import reference
-
+    """The rotary tables without torch (the float64 NumPy oracle's): float32 [1, N+1, head_dim]."""
     s = n + 1
     if config["rope"] == "none":
         return np.ones((1, s, config["head_dim"]), np.float32), np.zeros((1, s, config["head_dim"]), np.float32)
-    cos, sin = reference._rope_cos_sin(config, reference.position_ids(config["rope"], n, *grid))
+    cos, sin = numpy_float64.rope_cos_sin(config, numpy_float64.positions(config["rope"], n, *grid))
     return cos[None].astype(np.float32), sin[None].astype(np.float32)
+
+
+def load_torch_module(weights: str, dtype) -> tuple:
+    """(config, the timed nn.Module in ``dtype``, rotary embedding): transformers' decoder layer + query +
+    fusion + scorer, the same module the test fixtures' ground truth comes from."""
+    from fastdrive_pruner.reference import transformers_layer
+
+    config, module, rotary = transformers_layer.load_module(weights, dtype)
+    if config["attention"] != "bidirectional":
+        raise SystemExit(f"{weights}: the benchmark expects attention=bidirectional, got {config['attention']}")
+    release_freed_memory()
+    return config, module, rotary
 
 
 def parse_ns(text: str) -> list:

@@ -4,8 +4,8 @@
     python Benchmarks/peers/onnx_ort.py export --weights full.safetensors --out pruner.onnx
     python Benchmarks/peers/onnx_ort.py run --model pruner.onnx --weights full.safetensors --ns 256,3249 --threads 2
 
-`export` wraps transformers' Qwen2_5_VLDecoderLayer + fusion + scorer (peers/_module.py, the module the
-PyTorch peer times) and exports it with torch.onnx.export (opset 18, the N axis dynamic; inputs
+`export` wraps transformers' Qwen2_5_VLDecoderLayer + fusion + scorer (fastdrive_pruner.reference's
+ReconPrunerModule, the module the PyTorch peer times) and exports it with torch.onnx.export (opset 18, the N axis dynamic; inputs
 tokens [N, D], cos/sin [1, N+1, head_dim]; output scores [N]). `run` never imports torch: it builds an
 InferenceSession (CPUExecutionProvider, intra_op_num_threads = T, inter_op 1, sequential, all graph
 optimizations) and prints one JSON line per N in the schema of `fastdrive-pruner bench --json`.
@@ -27,13 +27,13 @@ def export(args) -> int:
 
     torch.set_num_threads(args.threads)
     import _common as C
-    import _module
+    from fastdrive_pruner.reference import transformers_layer
 
-    config, module, rotary = _module.load(args.weights, torch.float32)
+    config, module, rotary = C.load_torch_module(args.weights, torch.float32)
     n = 64
     grid = C.grid_for(n)
     tokens = torch.from_numpy(C.tokens_for(n, config["hidden_size"]))
-    cos, sin = _module.cos_sin(config, rotary, n, grid, torch.float32)
+    cos, sin = transformers_layer.cos_sin(config, rotary, n, grid, torch.float32)
     Path(args.out).parent.mkdir(parents=True, exist_ok=True)
     t0 = time.perf_counter()
     try:  # torch.export-based exporter (the default since torch 2.9); N + 1 rows for cos/sin is a derived dim
@@ -58,7 +58,7 @@ def export(args) -> int:
 
 
 def run(args) -> int:
-    sys.modules["torch"] = None  # keep torch out of this process (reference.py imports it when present)
+    sys.modules["torch"] = None  # keep torch out of this process (the NumPy path needs none)
     import _common as C
     import numpy as np
     import onnxruntime as ort

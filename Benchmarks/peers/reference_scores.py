@@ -1,5 +1,5 @@
-# reference_scores.py — untimed ground truth for the benchmark's correctness checks (scripts/reference.py, f32).
-"""Writes ref_{N}.npy: reference.reference_scores (transformers' Qwen2_5_VLDecoderLayer, eager, f32, plus
+# reference_scores.py — untimed ground truth for the benchmark's correctness checks (fastdrive_pruner.reference, f32).
+"""Writes ref_{N}.npy: transformers_layer.reference_scores (transformers' Qwen2_5_VLDecoderLayer, eager, f32, plus
 fusion and scorer) on the benchmark tokens, so run_all.py can check that every implementation it times
 computes the same scores. Nothing here is API.
 
@@ -28,14 +28,14 @@ def main(argv=None) -> int:
     import torch
 
     torch.set_num_threads(args.threads)
-    import reference
+    from fastdrive_pruner.reference import transformers_layer, weights
 
-    config, tensors = reference.read_pruner(args.weights)
+    config, tensors = weights.read_pruner(args.weights)
     Path(args.out_dir).mkdir(parents=True, exist_ok=True)
     for n in C.parse_ns(args.ns):
         t0 = time.perf_counter()
         tokens = C.load_tokens(args.tokens_dir, n, config["hidden_size"])
-        scores = reference.reference_scores(tensors, config, tokens, *C.grid_for(n))
+        scores = transformers_layer.reference_scores(tensors, config, tokens, *C.grid_for(n))
         np.save(Path(args.out_dir) / f"ref_{n}.npy", scores.astype(np.float32))
         print(f"reference N={n}: {time.perf_counter() - t0:.1f} s", file=sys.stderr)
     return 0

@@ -36,15 +36,15 @@ def main(argv=None) -> int:
 
     torch.set_num_threads(args.threads)
     torch.set_num_interop_threads(1)
-    import _module
+    from fastdrive_pruner.reference import transformers_layer
 
     dt = {"f32": torch.float32, "bf16": torch.bfloat16}[args.dtype]
-    config, module, rotary = _module.load(args.weights, dt)
+    config, module, rotary = C.load_torch_module(args.weights, dt)
     d = config["hidden_size"]
     for n in C.parse_ns(args.ns):
         grid = C.grid_for(n)
         tokens = torch.from_numpy(C.load_tokens(args.tokens_dir, n, d)).to(dt)
-        cos, sin = _module.cos_sin(config, rotary, n, grid, dt)
+        cos, sin = transformers_layer.cos_sin(config, rotary, n, grid, dt)
         C.reset_peak_rss()
         with torch.inference_mode():
             samples, scores = C.time_runs(lambda: module(tokens, cos, sin), args.runs, args.max_seconds)

@@ -53,13 +53,12 @@ from pathlib import Path
 import numpy as np
 import torch
 
+from fastdrive_pruner import Pruner, schema
+from fastdrive_pruner.integrations import qwen2_5_vl as fdq
+from fastdrive_pruner.reference import weights
+
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-sys.path.insert(0, str(REPO / "python"))  # the package, when not pip-installed
-sys.path.insert(0, str(REPO / "scripts"))  # reference.py: random pruner weights of any size
-
-from fastdrive_pruner import Pruner  # noqa: E402
-from fastdrive_pruner.integrations import qwen2_5_vl as fdq  # noqa: E402
 
 SYSTEM = "You are an autonomous driving agent. You see the front camera of the ego vehicle."
 INSTRUCTION = (
@@ -160,13 +159,11 @@ def make_pruner_file(hidden: int, heads: int, kv_heads: int, intermediate: int, 
     if hidden == 2048 and cli.is_file():
         subprocess.run([str(cli), "init", "--config", "full", "--out", str(out)], check=True, capture_output=True)
         return out
-    import reference
-
     hd = hidden // heads
-    cfg = reference.normalize_config(dict(hidden_size=hidden, intermediate_size=intermediate, num_attention_heads=heads,
-                                          num_key_value_heads=kv_heads, head_dim=hd,
-                                          mrope_section=reference.scaled_mrope_section(hd)))
-    reference.write_pruner(out, cfg, reference.random_pruner(cfg, seed=0))
+    cfg = schema.normalize_config(dict(hidden_size=hidden, intermediate_size=intermediate, num_attention_heads=heads,
+                                       num_key_value_heads=kv_heads, head_dim=hd,
+                                       mrope_section=schema.scaled_mrope_section(hd)))
+    weights.write_pruner(out, cfg, weights.random_pruner(cfg, seed=0))
     return out
 
 

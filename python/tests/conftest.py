@@ -8,21 +8,18 @@ every test fails with the loader's message (places tried and why): never a silen
 from __future__ import annotations
 
 import json
-import sys
 from pathlib import Path
 from typing import Dict, List
 
 import numpy as np
 import pytest
 
+import fastdrive_pruner
+from fastdrive_pruner import _lib
+
 REPO = Path(__file__).resolve().parents[2]
 FIXTURES = REPO / "Tests" / "Fixtures"
 HEADER = REPO / "include" / "fastdrive_pruner.h"
-# Test this checkout's package even if another copy is installed; reference.py is the transformers reference.
-sys.path[:0] = [str(REPO / "python"), str(REPO / "scripts")]
-
-import fastdrive_pruner  # noqa: E402
-from fastdrive_pruner import _lib  # noqa: E402
 
 CASES: List[Dict] = json.loads((FIXTURES / "cases.json").read_text())
 

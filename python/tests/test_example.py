@@ -6,24 +6,24 @@ import subprocess
 import sys
 from pathlib import Path
 
-import reference
 from conftest import REPO
 
-from fastdrive_pruner import _lib
+from fastdrive_pruner import _lib, schema
+from fastdrive_pruner.reference import weights
 
 EXAMPLE = Path(__file__).resolve().parents[1] / "examples" / "quickstart.py"
 
 
 def _make_small_model(out: Path) -> None:
-    """`fastdrive-pruner init --config small` (built beside the library); the same config via reference.py otherwise."""
+    """`fastdrive-pruner init --config small` (built beside the library); the same config via fastdrive_pruner.reference otherwise."""
     for folder in (_lib.library_path().parent, REPO / ".build" / "release", REPO / ".build" / "debug"):
         cli = folder / "fastdrive-pruner"
         if cli.is_file():
             subprocess.run([str(cli), "init", "--config", "small", "--out", str(out)], check=True, capture_output=True)
             return
-    config = reference.normalize_config({"hidden_size": 128, "intermediate_size": 384, "num_attention_heads": 4,
-                                         "num_key_value_heads": 2, "head_dim": 32, "mrope_section": [4, 6, 6]})
-    reference.write_pruner(out, config, reference.random_pruner(config, seed=0))
+    config = schema.normalize_config({"hidden_size": 128, "intermediate_size": 384, "num_attention_heads": 4,
+                                      "num_key_value_heads": 2, "head_dim": 32, "mrope_section": [4, 6, 6]})
+    weights.write_pruner(out, config, weights.random_pruner(config, seed=0))
 
 
 def test_readme_python_snippet_runs(tmp_path) -> None:

@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import reference  # scripts/reference.py (sys.path set in conftest)
 from conftest import CASES, assert_same_topk_up_to_ties, assert_scores_close, case_files
 
-from fastdrive_pruner import Pruner, UnsupportedError
+from fastdrive_pruner import Pruner, UnsupportedError, schema
+from fastdrive_pruner.reference import transformers_layer, weights
 
 
 @pytest.mark.parametrize("name", [c["name"] for c in CASES])
@@ -25,8 +25,8 @@ def test_committed_fixture_parity(name: str) -> None:
 
 @pytest.fixture(scope="module")
 def fresh_model(tmp_path_factory):
-    """A model made now with reference.py (D = 128, mrope, causal, bf16 weights) and its config."""
-    config = reference.normalize_config(
+    """A model made now with fastdrive_pruner.reference (D = 128, mrope, causal, bf16 weights) and its config."""
+    config = schema.normalize_config(
         {
             "hidden_size": 128,
             "intermediate_size": 256,
@@ -34,23 +34,23 @@ def fresh_model(tmp_path_factory):
             "num_key_value_heads": 2,
             "head_dim": 32,
             "rope": "mrope",
-            "mrope_section": reference.scaled_mrope_section(32),
+            "mrope_section": schema.scaled_mrope_section(32),
             "rope_theta": 200.0,
             "rms_norm_eps": 1e-5,
             "attention": "causal",
         }
     )
-    tensors = reference.random_pruner(config, seed=1234)
+    tensors = weights.random_pruner(config, seed=1234)
     path = tmp_path_factory.mktemp("fresh") / "fresh.safetensors"
-    reference.write_pruner(path, config, tensors, "bf16")
-    _, stored = reference.read_pruner(path)  # the bf16-rounded values the runtime sees
+    weights.write_pruner(path, config, tensors, "bf16")
+    _, stored = weights.read_pruner(path)  # the bf16-rounded values the runtime sees
     return path, config, stored
 
 
 def test_fresh_model_parity_nonsquare_grid(fresh_model) -> None:
     path, config, stored = fresh_model
-    tokens = reference.random_tokens(48, 128, seed=7)
-    ref = reference.reference_scores(stored, config, tokens, 6, 8)
+    tokens = weights.random_tokens(48, 128, seed=7)
+    ref = transformers_layer.reference_scores(stored, config, tokens, 6, 8)
     with Pruner(path, max_tokens=64, threads=1) as p:
         assert p.config == config
         scores = p.score(tokens, grid=(6, 8))
@@ -60,8 +60,8 @@ def test_fresh_model_parity_nonsquare_grid(fresh_model) -> None:
 
 def test_fresh_model_square_grid_is_the_default_under_mrope(fresh_model) -> None:
     path, config, stored = fresh_model
-    tokens = reference.random_tokens(49, 128, seed=8)
-    ref = reference.reference_scores(stored, config, tokens, 7, 7)
+    tokens = weights.random_tokens(49, 128, seed=8)
+    ref = transformers_layer.reference_scores(stored, config, tokens, 7, 7)
     with Pruner(path, max_tokens=64, threads=1) as p:
         assert_scores_close(p.score(tokens), ref)  # grid=None -> 7×7
         indices, kept = p.prune(tokens, ratio=0.5)

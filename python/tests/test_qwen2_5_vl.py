@@ -3,7 +3,7 @@
 
 The model is a tiny random ``Qwen2_5_VLForConditionalGeneration`` built here (2 LLM layers of
 width 64, a 2-block vision tower whose merger outputs 64), and the pruners are random weight files
-from ``scripts/reference.py``: the point is the plumbing, not the ranking quality.
+from ``fastdrive_pruner.reference``: the point is the plumbing, not the ranking quality.
 """
 from __future__ import annotations
 
@@ -13,7 +13,8 @@ import pytest
 torch = pytest.importorskip("torch")
 transformers = pytest.importorskip("transformers")
 
-import reference  # noqa: E402  (scripts/, put on sys.path by conftest)
+from fastdrive_pruner import schema  # noqa: E402
+from fastdrive_pruner.reference import weights  # noqa: E402
 from transformers import Qwen2_5_VLConfig, Qwen2_5_VLForConditionalGeneration  # noqa: E402
 
 from fastdrive_pruner import CapacityError, InvalidArgumentError, Pruner, ShapeError  # noqa: E402
@@ -47,11 +48,11 @@ def model():
 
 
 def _write_pruner(path, hidden: int, seed: int = 0):
-    cfg = reference.normalize_config(dict(
+    cfg = schema.normalize_config(dict(
         hidden_size=hidden, intermediate_size=96, num_attention_heads=4, num_key_value_heads=2,
-        head_dim=hidden // 4, mrope_section=reference.scaled_mrope_section(hidden // 4),
+        head_dim=hidden // 4, mrope_section=schema.scaled_mrope_section(hidden // 4),
     ))
-    reference.write_pruner(path, cfg, reference.random_pruner(cfg, seed=seed))
+    weights.write_pruner(path, cfg, weights.random_pruner(cfg, seed=seed))
     return path
 
 

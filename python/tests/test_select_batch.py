@@ -3,10 +3,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
-import reference
 from conftest import case_files
 
 from fastdrive_pruner import CapacityError, InvalidArgumentError, NonFiniteError, Policy, Pruner, UnsupportedError, _lib
+from fastdrive_pruner.reference import weights
 
 
 @pytest.fixture
@@ -71,7 +71,7 @@ def test_select_argument_errors(mrope) -> None:
 
 def test_score_batch(mrope) -> None:
     p, tokens, grid = mrope
-    frames = [reference.random_tokens(35, 64, seed=s) for s in range(3)] + [reference.random_tokens(36, 64, seed=9)]
+    frames = [weights.random_tokens(35, 64, seed=s) for s in range(3)] + [weights.random_tokens(36, 64, seed=9)]
     grids = [grid, grid, (7, 5), None]  # None: 36 tokens -> the 6×6 default grid
     if not _lib.has_function("fastdrive_pruner_score_batch"):
         with pytest.raises(UnsupportedError, match="score_batch"):

@@ -4,14 +4,14 @@ from __future__ import annotations
 from concurrent.futures import ThreadPoolExecutor
 
 import numpy as np
-import reference
 from conftest import case_files
 
 from fastdrive_pruner import Pruner
+from fastdrive_pruner.reference import weights
 
 
 def _frames(n_frames: int, n: int, dim: int):
-    return [reference.random_tokens(n, dim, seed=100 + i) for i in range(n_frames)]
+    return [weights.random_tokens(n, dim, seed=100 + i) for i in range(n_frames)]
 
 
 def test_four_handles_in_four_threads_match_serial() -> None:

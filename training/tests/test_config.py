@@ -2,6 +2,7 @@
 
 import pytest
 
+import fastdrive_train
 from fastdrive_train.config import PrunerConfig
 
 
@@ -10,8 +11,9 @@ def test_defaults_are_qwen25_vl_3b():
     assert m == {
         "format": "fastdrive-reconpruner", "format_version": "1", "hidden_size": "2048",
         "intermediate_size": "11008", "num_attention_heads": "16", "num_key_value_heads": "2",
-        "head_dim": "128", "rms_norm_eps": "1e-06", "rope_theta": "1000000.0", "rope": "mrope",
+        "head_dim": "128", "rms_norm_eps": "0.000001", "rope_theta": "1000000", "rope": "mrope",
         "mrope_section": "16,24,24", "attention": "bidirectional",
+        "producer": "fastdrive-train", "producer_version": fastdrive_train.__version__,
     }
 
 

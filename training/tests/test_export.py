@@ -13,7 +13,7 @@ from conftest import perturb
 from fastdrive_train.config import PrunerConfig
 from fastdrive_train.export import export_pruner, load_exported
 from fastdrive_train.pruner import LAYER_TENSORS, ReconPruner
-from fastdrive_train.reference import reference_scores
+from fastdrive_pruner.reference.numpy_float64 import scores_from_file as reference_scores
 
 SPEC_NAMES = {"query", "scorer.weight", "scorer.bias", *LAYER_TENSORS}
 

@@ -2,14 +2,18 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass, fields
+from dataclasses import asdict, dataclass
 from typing import Any
 
-FORMAT_NAME = "fastdrive-reconpruner"
-FORMAT_VERSION = 1
+from fastdrive_pruner import schema  # the weight file's names, defaults and metadata, defined once
 
-ROPE_MODES = ("none", "1d", "mrope")
-ATTENTION_MODES = ("bidirectional", "causal")
+from ._version import __version__
+
+FORMAT_NAME = schema.FORMAT_NAME
+FORMAT_VERSION = schema.FORMAT_VERSION
+ROPE_MODES = schema.ROPE_MODES
+ATTENTION_MODES = schema.ATTENTION_MODES
+_D = schema.DEFAULTS
 
 
 @dataclass(frozen=True)
@@ -20,16 +24,16 @@ class PrunerConfig:
     runtime assumes for any metadata key that a weight file omits.
     """
 
-    hidden_size: int = 2048
-    intermediate_size: int = 11008
-    num_attention_heads: int = 16
-    num_key_value_heads: int = 2
-    head_dim: int = 128
-    rms_norm_eps: float = 1e-6
-    rope_theta: float = 1_000_000.0
-    rope: str = "mrope"
-    mrope_section: tuple[int, int, int] = (16, 24, 24)
-    attention: str = "bidirectional"
+    hidden_size: int = _D["hidden_size"]
+    intermediate_size: int = _D["intermediate_size"]
+    num_attention_heads: int = _D["num_attention_heads"]
+    num_key_value_heads: int = _D["num_key_value_heads"]
+    head_dim: int = _D["head_dim"]
+    rms_norm_eps: float = _D["rms_norm_eps"]
+    rope_theta: float = _D["rope_theta"]
+    rope: str = _D["rope"]
+    mrope_section: tuple[int, int, int] = tuple(_D["mrope_section"])
+    attention: str = _D["attention"]
 
     def __post_init__(self) -> None:
         if self.rope not in ROPE_MODES:
@@ -69,46 +73,14 @@ class PrunerConfig:
     # ---- SPEC §2 metadata -------------------------------------------------------------------
 
     def to_metadata(self) -> dict[str, str]:
-        """The weight file's `__metadata__`: every value a decimal (or enum) string."""
-        return {
-            "format": FORMAT_NAME,
-            "format_version": str(FORMAT_VERSION),
-            "hidden_size": str(self.hidden_size),
-            "intermediate_size": str(self.intermediate_size),
-            "num_attention_heads": str(self.num_attention_heads),
-            "num_key_value_heads": str(self.num_key_value_heads),
-            "head_dim": str(self.head_dim),
-            "rms_norm_eps": _float_str(self.rms_norm_eps),
-            "rope_theta": _float_str(self.rope_theta),
-            "rope": self.rope,
-            "mrope_section": ",".join(str(s) for s in self.mrope_section),
-            "attention": self.attention,
-        }
+        """The weight file's `__metadata__`: every value a decimal (or enum) string, plus the
+        exporter and the project version it belongs to (producer keys; the runtime ignores them)."""
+        return schema.config_metadata(self.to_dict(), producer=("fastdrive-train", __version__))
 
     @classmethod
     def from_metadata(cls, meta: dict[str, str]) -> "PrunerConfig":
         """Parse `__metadata__`; missing keys take the full-size defaults, as the runtime does."""
-        if meta.get("format", FORMAT_NAME) != FORMAT_NAME:
-            raise ValueError(f"metadata 'format' is {meta.get('format')!r}, expected {FORMAT_NAME!r}")
-        if meta.get("format_version", str(FORMAT_VERSION)) != str(FORMAT_VERSION):
-            raise ValueError(f"unsupported format_version {meta.get('format_version')!r}")
-        kwargs: dict[str, Any] = {}
-        for f in fields(cls):
-            if f.name not in meta:
-                continue
-            raw = meta[f.name]
-            try:
-                if f.name == "mrope_section":
-                    kwargs[f.name] = tuple(int(s) for s in raw.split(","))
-                elif f.name in ("rms_norm_eps", "rope_theta"):
-                    kwargs[f.name] = float(raw)
-                elif f.name in ("rope", "attention"):
-                    kwargs[f.name] = raw
-                else:
-                    kwargs[f.name] = int(raw)
-            except ValueError as exc:
-                raise ValueError(f"metadata key {f.name!r} has bad value {raw!r}") from exc
-        return cls(**kwargs)
+        return cls.from_dict(schema.config_from_metadata(meta))
 
     def to_dict(self) -> dict[str, Any]:
         """Plain dict for checkpoints / JSON (tuples become lists)."""
@@ -122,8 +94,3 @@ class PrunerConfig:
         if "mrope_section" in d:
             d["mrope_section"] = tuple(d["mrope_section"])
         return cls(**d)
-
-
-def _float_str(x: float) -> str:
-    """Shortest decimal that round-trips (e.g. 1e-06, 1000000.0), parseable by strtod."""
-    return repr(float(x))

@@ -5,24 +5,13 @@ from __future__ import annotations
 import torch
 from torch import nn
 
+from fastdrive_pruner import schema
+
 from .config import PrunerConfig
 from .qwen_layer import RotaryTables, additive_mask, make_layers
 
 # Parameter names of the single decoder layer, as the weight file (SPEC §2) spells them.
-LAYER_TENSORS = (
-    "input_layernorm.weight",
-    "self_attn.q_proj.weight",
-    "self_attn.q_proj.bias",
-    "self_attn.k_proj.weight",
-    "self_attn.k_proj.bias",
-    "self_attn.v_proj.weight",
-    "self_attn.v_proj.bias",
-    "self_attn.o_proj.weight",
-    "post_attention_layernorm.weight",
-    "mlp.gate_proj.weight",
-    "mlp.up_proj.weight",
-    "mlp.down_proj.weight",
-)
+LAYER_TENSORS = schema.LAYER_TENSOR_NAMES
 
 
 class ReconPruner(nn.Module):
