@@ -7,7 +7,7 @@ import shutil
 import subprocess
 from pathlib import Path
 
-from setuptools import setup
+from setuptools import Distribution, setup
 from setuptools.command.build_py import build_py
 
 try:
@@ -61,16 +61,21 @@ class build_py_with_library(build_py):
         target.chmod(0o755)
 
 
+class NativeDistribution(Distribution):
+    """Carries a native library: installed to platlib, and a wheel that is not pure (auditwheel
+    refuses shared libraries in purelib)."""
+
+    def has_ext_modules(self):
+        return True
+
+
 class platform_wheel(bdist_wheel):
     """py3-none-<platform>: any CPython 3 (ctypes, no extension module), one platform (the library's)."""
-
-    def finalize_options(self):
-        super().finalize_options()
-        self.root_is_pure = False
 
     def get_tag(self):
         _, _, platform = super().get_tag()
         return "py3", "none", platform
 
 
-setup(version=header_version(), cmdclass={"build_py": build_py_with_library, "bdist_wheel": platform_wheel})
+setup(version=header_version(), distclass=NativeDistribution,
+      cmdclass={"build_py": build_py_with_library, "bdist_wheel": platform_wheel})

@@ -10,7 +10,7 @@ cd "$root"
 scripts/bootstrap.sh
 swift build -c release
 py="$root/.venv/bin/python"
-"$py" -m pip install -q -e python -e training
+"$py" -m pip install -q -e . -e training
 FASTDRIVE_PRUNER_LIB="$root/.build/release/libfastdrive_pruner.so" "$py" examples/python/prune_camera_frames.py
 
 echo

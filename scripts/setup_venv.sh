@@ -6,17 +6,15 @@ root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 venv="${FASTDRIVE_VENV:-$root/.venv}"
 req="$root/scripts/requirements.txt"
 stamp="$venv/.fastdrive-stamp"
-want="$(sha256sum "$req" | cut -d' ' -f1)"
+want="$(cat "$req" "$root/pyproject.toml" "$root/setup.py" | sha256sum | cut -d' ' -f1)"
 if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
   exit 0
 fi
 [ -x "$venv/bin/python" ] || python3 -m venv "$venv"
 "$venv/bin/python" -m pip install -q --upgrade pip >&2
-# The CPU-only torch wheel is ~190 MB; the default wheel pulls several GB of CUDA libraries.
-if ! "$venv/bin/python" -c 'import torch' 2>/dev/null; then
-  "$venv/bin/python" -m pip install -q 'torch==2.13.0+cpu' >&2 \
-    || "$venv/bin/python" -m pip install -q --index-url https://download.pytorch.org/whl/cpu torch >&2 \
-    || "$venv/bin/python" -m pip install -q torch >&2
-fi
+"$root/scripts/install_torch_cpu.sh" "$venv/bin/python"
 "$venv/bin/python" -m pip install -q -r "$req" >&2
+# The package itself, editable: scripts, tests and benchmarks import fastdrive_pruner (its schema
+# and reference implementations) from here; it loads the checkout's own library builds.
+"$venv/bin/python" -m pip install -q -e "$root" >&2
 echo "$want" > "$stamp"

@@ -2,7 +2,8 @@
 # test.sh — every test of the project, from a fresh clone: installs what is missing, builds, runs.
 #
 #   Swift suites (swift test) · zero-allocation hot path · full-size parity with transformers ·
-#   CMake build, install, examples, find_package consumer, exported symbols · Python package and
+#   CMake build, install, examples, find_package consumer, exported symbols, pkg-config ·
+#   packaging (sdist, wheels, auditwheel, a new venv outside the repo) · Python package and
 #   VLA integration · trainer · API misuse, threads, sanitizers, valgrind, create/destroy ·
 #   a short fuzzing pass.
 # Each step prints its own runner's summary; the last line totals the steps.
@@ -35,7 +36,8 @@ c_tests() {
 }
 
 cmake_tests() {
-    cmake -S . -B "$work/cmake" -DCMAKE_BUILD_TYPE=Release >/dev/null &&
+    # The distributable build lives in .build-dist, shared with the wheel built below: one build.
+    cmake -S . -B "$work/cmake" -DCMAKE_BUILD_TYPE=Release -DFASTDRIVE_SWIFT_SCRATCH="$root/.build-dist" >/dev/null &&
         cmake --build "$work/cmake" &&
         (cd "$work/cmake" && ctest --output-on-failure)
 }
@@ -46,9 +48,11 @@ step "C: zero allocations in score/topk/batch/select" c_tests
 step "full-size parity, f32" "$py" scripts/check_full_size.py --dir "$work/full"
 step "full-size top-K, bf16 compute" "$py" scripts/check_full_size.py --dir "$work/full" --compute bf16
 step "cmake" cmake_tests
+step "packaging: sdist, wheels, auditwheel, new venv outside the repo, trainer" \
+    Tests/packaging/check_wheel.sh "$py" "$work/packaging"
 # The Python suites test the library this run just built, not an older build lying around.
 export FASTDRIVE_PRUNER_LIB="$root/.build/release/libfastdrive_pruner.so"
-step "python package + Qwen2.5-VL integration" bash -c "'$py' -m pip install -q -e python && '$py' -m pytest -q python/tests"
+step "python package + Qwen2.5-VL integration" "$py" -m pytest -q python/tests
 step "trainer (+ export checked by the runtime)" bash -c "'$py' -m pip install -q -e 'training[test]' && '$py' -m pytest -q training/tests"
 step "reliability: misuse, threads, ASan, TSan, valgrind, create/destroy" scripts/sanitize.sh
 step "fuzz (short pass)" scripts/fuzz.sh 60

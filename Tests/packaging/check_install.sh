@@ -3,10 +3,12 @@
 # DESTDIR staging, and the installed tree moved elsewhere. Each time a C program is compiled and run
 # with `pkg-config --cflags --libs fastdrive_pruner` (the README's command); the moved tree also
 # serves find_package; the installed `fastdrive-pruner` tool runs with an empty environment (no Swift).
+# Every installed version (library file, .pc, CMake package, tool) must be the header's.
 #
-# usage: check_install.sh CMAKE_BUILD_DIR SOURCE_DIR MODEL.safetensors VERSION
+# usage: check_install.sh CMAKE_BUILD_DIR SOURCE_DIR MODEL.safetensors
 set -euo pipefail
-build="$1" src="$2" model="$3" version="$4"
+build="$1" src="$2" model="$3"
+version="$("$src/Tests/packaging/header_version.sh")"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 consumer="$src/Tests/cmake_consumer"
@@ -28,10 +30,11 @@ pkg_config_program() {
 
 cmake --install "$build" --prefix "$work/opt" >/dev/null
 pkg_config_program "$work/opt" "--prefix"
+[ -f "$(echo "$work"/opt/lib*/libfastdrive_pruner.so."$version")" ] || { echo "FAIL: no libfastdrive_pruner.so.$version"; exit 1; }
 
 tool="$work/opt/bin/fastdrive-pruner"
 [ "$(env -i "$tool" --version)" = "$version" ] || { echo "FAIL: installed tool: $(env -i "$tool" --version)"; exit 1; }
-env -i "$tool" inspect "$model" | grep -q "hidden_size = 128" || { echo "FAIL: installed tool cannot inspect"; exit 1; }
+grep -q "hidden_size = 128" <<<"$(env -i "$tool" inspect "$model")" || { echo "FAIL: installed tool cannot inspect"; exit 1; }
 echo "ok: bin/fastdrive-pruner $version runs with an empty environment"
 
 DESTDIR="$work/stage" cmake --install "$build" --prefix /usr/local >/dev/null
