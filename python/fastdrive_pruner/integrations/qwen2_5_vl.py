@@ -58,7 +58,8 @@ try:
 except ImportError as e:  # pragma: no cover - depends on the environment
     raise ImportError(
         "fastdrive_pruner.integrations.qwen2_5_vl needs torch and transformers: "
-        "pip install 'fastdrive-pruner[vla]'"
+        "pip install 'fastdrive-pruner[vla]' (on a CPU machine install the CPU-only torch first: "
+        "pip install torch --index-url https://download.pytorch.org/whl/cpu)"
     ) from e
 
 from ..errors import (
