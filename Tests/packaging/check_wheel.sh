@@ -108,7 +108,7 @@ clean "$venv/python" -c "import torch, transformers, matplotlib; assert torch.ve
     { log_tail "$work/train-build.log"; fail "python -m build --wheel training"; }
 trainer="$dist/fastdrive_train-$version-py3-none-any.whl"
 [ -f "$trainer" ] || fail "no $(basename "$trainer") in $(ls "$dist")"
-"$venv/python" -m pip install -q "$trainer" >"$work/train-install.log" 2>&1 || { log_tail "$work/train-install.log"; fail "pip install trainer"; }
+"$venv/python" -m pip install -q "$repaired" "$trainer" >"$work/train-install.log" 2>&1 || { log_tail "$work/train-install.log"; fail "pip install trainer"; }
 manifest="$(clean "$venv/fastdrive-train" generate --out data --count 4 --size 64)"
 clean "$venv/fastdrive-train" train --train "$manifest" --out run --hidden 64 --decoder-layers 1 --steps 2 \
     --decoder-warmup 1 --batch-size 2 --device cpu --no-progress >"$work/train.log" 2>&1 || { log_tail "$work/train.log"; fail "fastdrive-train train"; }
