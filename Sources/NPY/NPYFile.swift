@@ -56,12 +56,7 @@ public enum NPYFile {
     /// A regular file of `size` bytes: header first, then the payload, whose declared length
     /// must be exactly what is left of the file before its buffer is allocated.
     private static func readRegular(_ fd: Int32, size: Int) throws(NPYError) -> NPYArray {
-        let head = try readUpTo(fd, min(size, 12))
-        let total = try NPYHeader.totalLength(prefix: head)
-        guard total <= size else { throw NPYError("truncated .npy header (\(size) of \(total) bytes)") }
-        let headerBytes = head + (try readUpTo(fd, total - head.count))
-        guard headerBytes.count == total else { throw NPYError("the file shrank while being read") }
-        let (header, _) = try NPYHeader.parse(headerBytes)
+        let (header, total) = try readHeader(fd)
         let expected = try header.payloadLength()
         let available = size - total
         guard available == expected else {
@@ -77,15 +72,7 @@ public enum NPYFile {
     /// A pipe, FIFO or device: the header as it arrives, then the declared payload (which must
     /// fit in memory), then end of input.
     private static func readStream(_ fd: Int32) throws(NPYError) -> NPYArray {
-        var bytes = try readUpTo(fd, 10)
-        guard bytes.count == 10 else {
-            throw NPYError(bytes.isEmpty ? "empty input (nothing was written to it)" : "truncated .npy preamble")
-        }
-        if bytes[6] >= 2 { bytes += try readUpTo(fd, 2) }
-        let total = try NPYHeader.totalLength(prefix: bytes)
-        bytes += try readUpTo(fd, total - bytes.count)
-        guard bytes.count == total else { throw NPYError("truncated .npy header") }
-        let (header, _) = try NPYHeader.parse(bytes)
+        let (header, _) = try readHeader(fd)
         let expected = try header.payloadLength()
         let memory = Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
         guard expected <= memory else {
@@ -97,6 +84,19 @@ public enum NPYFile {
         }
         guard try readUpTo(fd, 1).isEmpty else { throw NPYError("more bytes after the data of shape \(header.shape)") }
         return try NPYArray(header: header, payload: payload)
+    }
+
+    /// Reads exactly the preamble and the header dict (no byte of the payload) and parses them;
+    /// returns the header and its length in bytes.
+    private static func readHeader(_ fd: Int32) throws(NPYError) -> (NPYHeader, Int) {
+        var bytes = try readUpTo(fd, 10)
+        guard !bytes.isEmpty else { throw NPYError("empty input") }
+        if bytes.count == 10 && bytes[6] >= 2 { bytes += try readUpTo(fd, 2) }
+        let total = try NPYHeader.totalLength(prefix: bytes)  // >= the preamble read so far
+        bytes += try readUpTo(fd, total - bytes.count)
+        guard bytes.count == total else { throw NPYError("truncated .npy header (\(bytes.count) of \(total) bytes)") }
+        let (header, _) = try NPYHeader.parse(bytes)
+        return (header, total)
     }
 
     /// Up to `count` bytes, fewer only at end of input. The buffer grows with the bytes that

@@ -43,9 +43,10 @@ public struct NPYHeader: Equatable, Sendable {
     /// Total bytes before the payload (preamble + dict), read from the first 10 or 12 bytes.
     /// `prefix` must hold at least the preamble; throws if it is not a .npy preamble.
     static func totalLength(prefix: [UInt8]) throws(NPYError) -> Int {
-        guard prefix.count >= 10, Array(prefix[0..<6]) == magic else { throw NPYError("not a .npy file (no \\x93NUMPY magic)") }
+        guard prefix.count >= 6, Array(prefix[0..<6]) == magic else { throw NPYError("not a .npy file (no \\x93NUMPY magic)") }
+        guard prefix.count >= 10 else { throw NPYError("truncated .npy preamble (\(prefix.count) bytes)") }
         let start = try preambleLength(major: prefix[6])
-        guard prefix.count >= start else { throw NPYError("truncated .npy preamble") }
+        guard prefix.count >= start else { throw NPYError("truncated .npy preamble (\(prefix.count) bytes)") }
         var length = Int(prefix[8]) | Int(prefix[9]) << 8
         if start == 12 { length |= Int(prefix[10]) << 16 | Int(prefix[11]) << 24 }
         guard length <= maxLength else {
