@@ -9,7 +9,8 @@
  *   parent's bit for bit; then it destroys the handle and exits;
  * - a child destroys an inherited handle at once; another exits without destroying it;
  * - a child forked while another parent thread is inside score on a second handle (its pool
- *   mid-job, the live-handle lock possibly held) uses and destroys that handle;
+ *   mid-job, the live-handle lock possibly held) uses and destroys that handle; another such
+ *   child exits at once, without waiting for the parent thread's call;
  * - a grandchild scores with the handle its parent inherited;
  * - a child creates a handle of its own (a fresh pool) and uses it;
  * - exit while scoring: a child starts a thread that scores in a loop, then returns from its
@@ -236,6 +237,13 @@ int main(int argc, char **argv) {
         struct timespec d = { 0, (long)(rand() % 3000) * 1000 };
         nanosleep(&d, NULL);
         in_child("fork while another thread is inside score on the handle", round, use_then_destroy, busy);
+        /* ... and exit() at once: the exit handler must not wait for the parent thread's call */
+        struct timespec t0, t1;
+        clock_gettime(CLOCK_MONOTONIC, &t0);
+        in_child("fork while another thread is inside score, then exit()", round, exit_only, NULL);
+        clock_gettime(CLOCK_MONOTONIC, &t1);
+        double seconds = (double)(t1.tv_sec - t0.tv_sec) + (double)(t1.tv_nsec - t0.tv_nsec) * 1e-9;
+        CHECK(seconds < 5, "round %d: a child forked during a parent's call took %.1f s to exit", round, seconds);
         atomic_store(&stop_busy, 1);
         pthread_join(th, NULL);
 

@@ -25,9 +25,12 @@ enum ProcessExit {
     /// The exit handler's bound on the calls it waits for (a full-size frame takes ~1 s).
     static let drainSeconds = 10
 
-    /// Registers the exit handler, once per process (forked children inherit it).
+    /// Registers the exit handler, once per process (forked children inherit it), and a fork
+    /// handler: a child has only the forking thread, which is not inside a call, so the count it
+    /// inherits from the parent's other threads must not make its own exit wait for them.
     static let registered: Void = {
         _ = atexit { ProcessExit.drain() }
+        pthread_atfork(nil, nil) { ProcessExit.inFlight.store(0, ordering: .sequentiallyConsistent) }
     }()
 
     /// Enters a gated call: false (do not start) once the process is exiting, unless on the
