@@ -35,6 +35,15 @@ struct LoadOptions: ParsableArguments {
     var compute: Compute = .f32
 }
 
+/// The token array and its grid, for the commands that score one.
+struct TokenOptions: ParsableArguments {
+    @Argument(help: "Tokens (.npy [n_tokens, dim]: float32, float16, or bfloat16 saved by ml_dtypes; C order).")
+    var tokens: String
+
+    @Option(help: "Token grid HxW: required under rope = mrope (positions depend on it), checked against n_tokens otherwise.")
+    var grid: Grid?
+}
+
 /// The compute precision option, as fastdrive_dtype.
 enum Compute: String, ExpressibleByArgument {
     case f32, bf16

@@ -8,10 +8,7 @@ struct Prune: ParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Keep the top-K tokens; writes the kept indices (int64 .npy), and the kept rows.")
 
     @OptionGroup var load: LoadOptions
-    @Argument(help: "Tokens (.npy [n_tokens, dim]: float32, float16, or bfloat16 saved by ml_dtypes; C order).")
-    var tokens: String
-    @Option(help: "Token grid HxW: required under rope = mrope (positions depend on it), checked against n_tokens otherwise.")
-    var grid: Grid?
+    @OptionGroup var input: TokenOptions
     @Option(name: .shortAndLong, help: "Tokens to keep, 1 ... n_tokens.")
     var k: Int?
     @Option(help: "Share of tokens to keep, in (0, 1] (K = floor(ratio·n), at least 1).")
@@ -33,13 +30,14 @@ struct Prune: ParsableCommand {
     }
 
     func run() throws {
-        let t = try Tokens(path: try RawArguments.path(tokens))
+        let tokensPath = try RawArguments.path(input.tokens)
+        let t = try Tokens(path: tokensPath)
         let outPath = try RawArguments.path(out)
         let keptPath = try kept.map { try RawArguments.path($0) }
         // K against the tokens before anything is sized by it.
         let count: Int
         if let k {
-            guard k <= t.n else { throw CLIError("-k \(k) is more than the \(t.n) tokens of '\(tokens)'") }
+            guard k <= t.n else { throw CLIError("-k \(k) is more than the \(t.n) tokens of '\(tokensPath)'") }
             count = k
         } else {
             var c: Int64 = 0
@@ -51,7 +49,7 @@ struct Prune: ParsableCommand {
         let handle = try Handle(path: try RawArguments.path(load.weights), maxTokens: t.capacity(load.maxTokens),
                                 threads: load.threads, compute: load.compute)
         let start = nowSeconds()
-        let scores = try handle.score(t, grid: grid)
+        let scores = try handle.score(t, grid: input.grid)
         var indices = [Int64](repeating: 0, count: count)
         try handle.check(fastdrive_pruner_topk(handle.raw, scores, Int64(t.n), Int64(count), &indices))
         let elapsed = nowSeconds() - start
