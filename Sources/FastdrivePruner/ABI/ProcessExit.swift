@@ -66,5 +66,5 @@ enum ProcessExit {
         }
     }
 
-    private static var currentThread: UInt { UInt(bitPattern: Int(bitPattern: UnsafeRawPointer(bitPattern: pthread_self()))) }
+    private static var currentThread: UInt { UInt(pthread_self()) }
 }
