@@ -39,11 +39,13 @@
  * also destroy it or simply exit; neither waits for the parent's threads. A child that needs
  * full speed creates its own handle. The parent's handles are not affected.
  *
- * Process exit: the process may exit while other threads are inside calls (nothing is torn
- * down at exit). What must never happen, at exit as at any time, is destroy overlapping
- * another call on the same handle: a finalizer that destroys handles at exit must first take
- * the lock its calls hold, and leave a handle that a thread is still inside alone (the Python
- * package does exactly that).
+ * Process exit: the process may exit (return from main, exit()) while other threads are inside
+ * create, score, score_batch or select: an exit handler lets those calls finish (up to 10 s)
+ * before the libraries below this one are torn down, and the same calls started by other
+ * threads after exit() began return FASTDRIVE_ERR_UNSUPPORTED without running. What must never
+ * happen, at exit as at any time, is destroy overlapping another call on the same handle: a
+ * finalizer that destroys handles at exit must first take the lock its calls hold, and leave a
+ * handle that a thread is still inside alone (the Python package does exactly that).
  *
  * OpenBLAS: the runtime runs its own worker pool and calls OpenBLAS single-threaded from it;
  * for that, create and score set OpenBLAS's process-wide thread count to 1
