@@ -12,6 +12,20 @@ struct NPYTests {
         (try? FileManager.default.contentsOfDirectory(atPath: corpus.path).sorted()) ?? []
     }
 
+    /// A seed's bytes. (Not Data(contentsOf:): Foundation leaks its buffer on an empty file,
+    /// which LeakSanitizer reports.)
+    static func bytes(_ name: String) -> [UInt8] {
+        guard let f = fopen(corpus.appendingPathComponent(name).path, "rb") else { return [] }
+        defer { fclose(f) }
+        var out: [UInt8] = []
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            let n = fread(&chunk, 1, chunk.count, f)
+            if n == 0 { return out }
+            out += chunk[0..<n]
+        }
+    }
+
     @Test("the seed corpus is there")
     func corpusPresent() {
         #expect(Self.seeds.filter { $0.hasPrefix("valid-") }.count >= 10)
@@ -21,7 +35,7 @@ struct NPYTests {
     @Test("every valid-* seed parses and round-trips; every bad-* seed is rejected with a message",
           arguments: seeds)
     func seed(_ name: String) throws {
-        let bytes = [UInt8](try Data(contentsOf: Self.corpus.appendingPathComponent(name)))
+        let bytes = Self.bytes(name)
         if name.hasPrefix("valid-") {
             let a = try NPYArray(parsing: bytes)
             #expect(a.payload.count == (try a.header.payloadLength()))
@@ -34,9 +48,7 @@ struct NPYTests {
 
     @Test("shapes and dtypes as numpy wrote them")
     func shapes() throws {
-        let read = { (name: String) throws -> NPYArray in
-            try NPYArray(parsing: [UInt8](try Data(contentsOf: Self.corpus.appendingPathComponent(name))))
-        }
+        let read = { (name: String) throws -> NPYArray in try NPYArray(parsing: Self.bytes(name)) }
         #expect(try read("valid-f32-2x3").shape == [2, 3])
         #expect(try read("valid-f32-0d").shape == [])
         #expect(try read("valid-f32-zero-rows").shape == [0, 128])
