@@ -26,17 +26,19 @@ let package = Package(
             dependencies: ["CFastdrivePruner", "COpenBLAS", "CKernels"],
             path: "Sources/FastdrivePruner"
         ),
+        // NumPy .npy reading and writing for the CLI and the tests (not part of the library).
+        .target(name: "NPY", path: "Sources/NPY"),
         .executableTarget(
             name: "FastdrivePrunerCLI",
             dependencies: [
-                "FastdrivePruner", "CFastdrivePruner",
+                "FastdrivePruner", "CFastdrivePruner", "NPY",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
             path: "Sources/fastdrive-pruner-cli"
         ),
         .testTarget(
             name: "FastdrivePrunerTests",
-            dependencies: ["FastdrivePruner", "CFastdrivePruner", "CKernels"],
+            dependencies: ["FastdrivePruner", "CFastdrivePruner", "CKernels", "NPY"],
             path: "Tests/FastdrivePrunerTests"
         ),
     ]

@@ -34,6 +34,19 @@
  * different handles may be used concurrently from different threads. Functions without a
  * handle are thread-safe.
  *
+ * fork: a handle inherited by a forked child keeps working there, on the calling thread only
+ * (fork copies no worker threads): same results, without the pool's parallelism. The child may
+ * also destroy it or simply exit; neither waits for the parent's threads. A child that needs
+ * full speed creates its own handle. The parent's handles are not affected.
+ *
+ * Process exit: the process may exit (return from main, exit()) while other threads are inside
+ * create, score, score_batch or select: an exit handler lets those calls finish (up to 10 s)
+ * before the libraries below this one are torn down, and the same calls started by other
+ * threads after exit() began return FASTDRIVE_ERR_UNSUPPORTED without running. What must never
+ * happen, at exit as at any time, is destroy overlapping another call on the same handle: a
+ * finalizer that destroys handles at exit must first take the lock its calls hold, and leave a
+ * handle that a thread is still inside alone (the Python package does exactly that).
+ *
  * OpenBLAS: the runtime runs its own worker pool and calls OpenBLAS single-threaded from it;
  * for that, create and score set OpenBLAS's process-wide thread count to 1
  * (openblas_set_num_threads(1)), which also affects other OpenBLAS users in the process.
@@ -267,6 +280,9 @@ FASTDRIVE_API fastdrive_pruner_options fastdrive_pruner_default_options(void);
  *
  * @param weights_path  path of the .safetensors file; not NULL; read during the call only
  *                      (the mapping outlives it: replace the file by rename, not in place).
+ *                      Its bytes go to open() unchanged (any encoding, UTF-8 or not). It must
+ *                      be a regular file: a FIFO, device or directory is _ERR_IO at once,
+ *                      without blocking.
  * @param options       NULL = defaults; else struct_size must be >= 16 (the 1.0 size).
  * @param out           out, not NULL; receives the new handle, or NULL on failure.
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_IO | _ERR_FORMAT | _ERR_OUT_OF_MEMORY
@@ -310,7 +326,8 @@ FASTDRIVE_API fastdrive_status fastdrive_pruner_describe(const fastdrive_pruner 
  *                dim == hidden size; 1 <= n_tokens <= max_tokens; row_stride 0 or >= dim;
  *                under rope=mrope grid_h*grid_w == n_tokens (otherwise the grid is optional,
  *                but if given it must match).
- * @param scores  out, [tokens->n_tokens] floats; not NULL; written only on FASTDRIVE_OK.
+ * @param scores  out, [tokens->n_tokens] floats; not NULL; written only on FASTDRIVE_OK. It may
+ *                overlap the tokens' memory: every token is read before any score is written.
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
  * @note No heap allocation. On error, `scores` is untouched and last_error() says why.
  * @since 1.0
@@ -330,9 +347,10 @@ FASTDRIVE_API fastdrive_status fastdrive_pruner_score(fastdrive_pruner *p,
  * @param frames    [n_frames] borrowed views, each checked as in fastdrive_pruner_score; not NULL.
  * @param n_frames  1 .. 64.
  * @param scores    out, [sum of n_tokens] floats, frame after frame; not NULL; written only on
- *                  FASTDRIVE_OK.
+ *                  FASTDRIVE_OK. It may overlap the frames' tokens (all are read first).
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
- * @note No heap allocation. On error, `scores` is untouched; last_error() names the frame.
+ * @note No heap allocation. On error, `scores` is untouched; for every per-frame error (data,
+ *       dtype, stride, dim, grid, capacity, NaN/Inf) last_error() names the frame: "frames[i]".
  * @since 1.0
  */
 FASTDRIVE_API fastdrive_status fastdrive_pruner_score_batch(fastdrive_pruner *p, const fastdrive_tokens *frames,
@@ -344,9 +362,11 @@ FASTDRIVE_API fastdrive_status fastdrive_pruner_score_batch(fastdrive_pruner *p,
  *
  * @param p        handle; not NULL (its error slot receives the message).
  * @param scores   [n] floats, borrowed; not NULL.
- * @param n        1 .. max_tokens of the handle.
+ * @param n        1 .. max_tokens of the handle (more is _ERR_CAPACITY).
  * @param k        1 .. n (see fastdrive_keep_count for a keep ratio).
- * @param indices  out, [k] int64; not NULL; written only on FASTDRIVE_OK.
+ * @param indices  out, [k] int64; not NULL; written only on FASTDRIVE_OK. It may overlap
+ *                 `scores` (e.g. one buffer reused): the scores are copied into the handle's
+ *                 arena before any index is written, so the result is the same.
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_CAPACITY | _ERR_NON_FINITE
  * @note O(n log k), no heap allocation. On error, `indices` is untouched.
  * @since 1.0
@@ -377,7 +397,8 @@ FASTDRIVE_API fastdrive_status fastdrive_keep_count(int64_t n, double ratio, int
  *                 grid; values are read (and NaN/Inf rejected) only by DIVPRUNE, VISPRUNER, NORM
  *                 and RECONPRUNER without aux (which also needs the grid under rope=mrope).
  * @param params   not NULL; struct_size >= 48 (the 1.0 size); policy a known value.
- * @param indices  out, [params->k] int64; not NULL; written only on FASTDRIVE_OK.
+ * @param indices  out, [params->k] int64; not NULL; written only on FASTDRIVE_OK. It may
+ *                 overlap the tokens or `aux` (what is ranked is read or copied first).
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT (NULL, struct_size, unknown policy, k out of
  *         1..n_tokens, aux missing where required, aux_count != n_tokens, NaN in aux,
  *         important_ratio outside (0, 1]) | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
@@ -403,8 +424,10 @@ FASTDRIVE_API const char *fastdrive_status_string(fastdrive_status s);
 /**
  * Detail of the last failure: a one-line message naming the argument, key or tensor.
  *
- * @param p  a handle: its last failure ("" if none). NULL: the last failed create on the
- *           calling thread ("" if none).
+ * @param p  a handle: its last failure ("" if none). NULL, or a pointer that is not a live
+ *           handle (destroyed, never created): the calling thread's last failure that had no
+ *           handle to record it: a failed create, a call refused for a NULL or dead handle
+ *           (the message names that call), fastdrive_keep_count ("" if none).
  * @return never NULL; valid until the next call on the same handle (or thread, for NULL).
  *         A successful call does not clear it. Messages are truncated to 255 bytes.
  * @since 1.0

@@ -5,6 +5,7 @@
 // calls only fail on caller bugs (wrong shapes, NaN input). Handles never leak: Pruner owns a
 // std::unique_ptr with fastdrive_pruner_destroy as its deleter, also when a constructor throws.
 // Calls on one Pruner must not overlap; separate Pruner objects may run on separate threads.
+// fork and process exit follow the C header's rules (a child inherits working Pruner objects).
 #ifndef FASTDRIVE_PRUNER_HPP
 #define FASTDRIVE_PRUNER_HPP
 
@@ -88,6 +89,9 @@ public:
         o.max_tokens = options.max_tokens;
         o.num_threads = options.num_threads;
         o.compute = options.compute;
+        // c_str() would silently cut the path at an embedded NUL and open another file.
+        if (weights_path.find('\0') != std::string::npos)
+            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "weights_path contains a NUL byte");
         fastdrive_pruner *p = nullptr;
         fastdrive_status s = fastdrive_pruner_create(weights_path.c_str(), &o, &p);
         if (s != FASTDRIVE_OK) throw Error(s, fastdrive_pruner_last_error(nullptr));
@@ -104,22 +108,36 @@ public:
 
     /// Scores into `out` (out.size >= frame.n_tokens). No allocation.
     void score(const Frame &frame, Span<float> out) {
-        if (out.size < static_cast<std::size_t>(frame.n_tokens > 0 ? frame.n_tokens : 0))
-            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "output span smaller than n_tokens");
+        // (n_tokens < 1 is the C library's to report.)
+        if (frame.n_tokens > 0 && static_cast<std::uint64_t>(out.size) < static_cast<std::uint64_t>(frame.n_tokens))
+            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "output span of " + std::to_string(out.size) +
+                                                            " floats is smaller than n_tokens = " + std::to_string(frame.n_tokens));
         fastdrive_tokens t = frame.c_view();
         check(fastdrive_pruner_score(handle_.get(), &t, out.data));
     }
 
     /// The k best of `scores` into `out` (out.size >= k), ascending. No allocation.
     void topk(Span<const float> scores, std::int64_t k, Span<std::int64_t> out) {
-        if (k < 0 || out.size < static_cast<std::size_t>(k))
-            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "output span smaller than k");
+        // (k outside 1..n is the C library's to report.)
+        if (k > 0 && static_cast<std::uint64_t>(out.size) < static_cast<std::uint64_t>(k))
+            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "output span of " + std::to_string(out.size) +
+                                                            " indices is smaller than k = " + std::to_string(k));
         check(fastdrive_pruner_topk(handle_.get(), scores.data, static_cast<std::int64_t>(scores.size), k, out.data));
     }
 
-    /// Convenience: score + top-K, allocating the result.
+    /// Convenience: score + top-K, allocating the result. n_tokens and k are checked against
+    /// the handle before anything is allocated, so a bad k is a fastdrive::Error, never a
+    /// std::length_error or a huge allocation.
     std::vector<std::int64_t> prune(const Frame &frame, std::int64_t k) {
-        std::vector<float> scores(static_cast<std::size_t>(frame.n_tokens));
+        const std::int64_t n = frame.n_tokens, capacity = info().max_tokens;
+        if (n < 1)
+            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "frame.n_tokens = " + std::to_string(n) + "; need at least 1 token");
+        if (n > capacity)
+            throw Error(FASTDRIVE_ERR_CAPACITY, std::to_string(n) + " tokens but the handle was created with max_tokens = " +
+                                                    std::to_string(capacity));
+        if (k < 1 || k > n)
+            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "k = " + std::to_string(k) + " is outside 1...n (n = " + std::to_string(n) + ")");
+        std::vector<float> scores(static_cast<std::size_t>(n));
         std::vector<std::int64_t> keep(static_cast<std::size_t>(k));
         score(frame, scores);
         topk(scores, k, keep);

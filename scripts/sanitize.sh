@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # sanitize.sh — sanitizers and leak checks: ASan/TSan Swift tests, C tests under valgrind and TSan,
-# and 1000 create/destroy cycles with flat RSS.
+# fork and exit-while-scoring rounds, the C++ wrapper's errors, and 1000 create/destroy cycles
+# with flat RSS.
 #
 # usage: scripts/sanitize.sh [STEP...]     STEP: c asan tsan valgrind rss (default: all, in that order)
 #   env: SWIFT  toolchain dir (default /opt/swift)
@@ -58,6 +59,9 @@ build_c() {  # build_c LIBDIR SUFFIX [extra cc flags...]: the C tests and the ex
     $cc $CFLAGS $HAVE "$@" Tests/c/misuse.c -L "$dir" -lfastdrive_pruner -Wl,-rpath,"$dir" -lm -o "$OUT/misuse$sfx" &&
     $cc $CFLAGS "$@" -pthread Tests/c/concurrency.c -L "$dir" -lfastdrive_pruner -Wl,-rpath,"$dir" -o "$OUT/concurrency$sfx" &&
     $cc $CFLAGS "$@" Tests/c/create_destroy.c -L "$dir" -lfastdrive_pruner -Wl,-rpath,"$dir" -o "$OUT/create_destroy$sfx" &&
+    $cc $CFLAGS "$@" -pthread Tests/c/fork.c -L "$dir" -lfastdrive_pruner -Wl,-rpath,"$dir" -o "$OUT/fork$sfx" &&
+    ${CXX_OVERRIDE:-c++} -std=c++17 -Wall -Wextra -Werror -pedantic -I include "$@" Tests/c/wrapper.cpp \
+        -L "$dir" -lfastdrive_pruner -Wl,-rpath,"$dir" -o "$OUT/wrapper$sfx" &&
     $cc $CFLAGS "$@" examples/c/prune_tokens.c -L "$dir" -lfastdrive_pruner -Wl,-rpath,"$dir" -lm -o "$OUT/prune_tokens$sfx"
 }
 build_c "$REL" "" || { echo "C tests do not compile"; exit 1; }
@@ -69,6 +73,8 @@ c)
     "$OUT/misuse" "$MROPE" | tail -1; record "misuse.c" "${PIPESTATUS[0]}"
     "$OUT/concurrency" "$MROPE" 8 8 2 | tail -1; record "concurrency.c, 8 threads × own handle (pool 2)" "${PIPESTATUS[0]}"
     "$OUT/concurrency" "$OUT/causal-bf16.safetensors" 4 4 1 | tail -1; record "concurrency.c, bf16 causal model" "${PIPESTATUS[0]}"
+    "$OUT/fork" "$MROPE" 50 | tail -1; record "fork.c: inherited handles in children, exit while scoring, ×50" "${PIPESTATUS[0]}"
+    "$OUT/wrapper" "$MROPE" | tail -1; record "wrapper.cpp: C++ wrapper errors are fastdrive::Error" "${PIPESTATUS[0]}"
     ;;
 asan)
     echo "== swift test --sanitize=address (.build-asan)"

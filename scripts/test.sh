@@ -4,8 +4,8 @@
 #   Swift suites (swift test) · zero-allocation hot path · full-size parity with transformers ·
 #   CMake build, install, examples, find_package consumer, exported symbols, pkg-config ·
 #   packaging (sdist, wheels, auditwheel, a new venv outside the repo) · Python package and
-#   VLA integration · trainer · API misuse, threads, sanitizers, valgrind, create/destroy ·
-#   a short fuzzing pass.
+#   VLA integration · trainer · API misuse, threads, fork, sanitizers, valgrind, create/destroy ·
+#   CLI regressions · a short fuzzing pass (weight files, .npy files, command line).
 # Each step prints its own runner's summary; the last line totals the steps.
 set -uo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -54,8 +54,9 @@ step "packaging: sdist, wheels, auditwheel, new venv outside the repo, trainer" 
 export FASTDRIVE_PRUNER_LIB="$root/.build/release/libfastdrive_pruner.so"
 step "python package + Qwen2.5-VL integration" "$py" -m pytest -q python/tests
 step "trainer (+ export checked by the runtime)" bash -c "'$py' -m pip install -q -e 'training[test]' && '$py' -m pytest -q training/tests"
-step "reliability: misuse, threads, ASan, TSan, valgrind, create/destroy" scripts/sanitize.sh
-step "fuzz (short pass)" scripts/fuzz.sh 60
+step "reliability: misuse, threads, fork, C++ wrapper, ASan, TSan, valgrind, create/destroy" scripts/sanitize.sh
+step "CLI: regressions (bad input is exit 1/64, never a signal)" "$py" -m pytest -q Tests/cli
+step "fuzz (short pass): weight files, .npy files, command line" scripts/fuzz.sh 60 create npy=20 cli=30
 
 echo "==== summary"
 [ ${#failures[@]} -eq 0 ] || echo "failed steps: ${failures[*]}"

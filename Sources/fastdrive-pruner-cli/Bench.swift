@@ -26,16 +26,35 @@ struct Bench: ParsableCommand {
     @Flag(help: "Print one JSON line instead of text.")
     var json = false
 
+    /// Frames one score_batch call takes (fastdrive_pruner_score_batch).
+    static let maxFrames = 64
+
+    /// The handle's capacity: every frame's tokens plus one query row per extra frame.
+    var capacity: Int? {
+        let (t, o1) = tokens.multipliedReportingOverflow(by: frames)
+        let (c, o2) = t.addingReportingOverflow(frames - 1)
+        return o1 || o2 || c > Int(UInt32.max) ? nil : c
+    }
+
+    func validate() throws {
+        guard tokens >= 1 else { throw ValidationError("--tokens must be at least 1 (got \(tokens))") }
+        guard (1...Self.maxFrames).contains(frames) else { throw ValidationError("--frames must be in 1...\(Self.maxFrames) (got \(frames))") }
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1 (got \(runs))") }
+        guard capacity != nil else {
+            throw ValidationError("--tokens \(tokens) × --frames \(frames) is more than a handle can hold (max_tokens <= \(UInt32.max))")
+        }
+    }
+
     func run() throws {
-        guard tokens >= 1, frames >= 1, runs >= 1 else { throw CLIError("--tokens, --frames and --runs must be positive") }
+        let path = try RawArguments.path(weights)
         let createStart = nowSeconds()
-        let handle = try Handle(path: weights, maxTokens: tokens * frames + frames - 1, threads: threads, compute: compute)
+        let handle = try Handle(path: path, maxTokens: UInt32(capacity!), threads: threads, compute: compute)
         let createMs = (nowSeconds() - createStart) * 1e3
         let info = handle.info
         let d = Int(info.hidden_size)
         var rng = Xoshiro256(seed: 1)
         let values = rng.normals(tokens * d)
-        let grid = Handle.squareGrid(tokens) ?? (1, tokens)
+        let grid = try syntheticGrid(tokens)
         var scores = [Float](repeating: 0, count: tokens)
         var samples: [Double] = []
         try values.withUnsafeBytes { raw in
@@ -52,7 +71,7 @@ struct Bench: ParsableCommand {
         // The same GEMMs with the same shapes and split, nothing else: the floor of this design.
         let swiftPruner: Pruner
         do {
-            swiftPruner = try Pruner(path: weights, options: PrunerOptions(maxTokens: tokens, threads: Int(threads),
+            swiftPruner = try Pruner(path: path, options: PrunerOptions(maxTokens: tokens, threads: Int(threads),
                                                                          compute: Int32(bitPattern: compute.dtype.rawValue)))
         } catch { throw CLIError(error.message) }
         var gemmSamples: [Double] = []
@@ -78,7 +97,7 @@ struct Bench: ParsableCommand {
             print("  \(String(format2: flops / 1e9)) GFLOP per frame, \(String(format2: flops / median / 1e9)) GFLOP/s effective")
             print("  \(String(format2: executed / 1e9)) GFLOP executed (scorer folded through down_proj), \(String(format2: executed / median / 1e9)) GFLOP/s")
             print("  GEMMs alone: \(String(format2: gemm * 1e3)) ms; time outside GEMM: \(String(format2: outside * 100)) %")
-            print("  create \(String(format2: createMs)) ms; peak RSS \(peakRSS >> 20) MiB = weights \(weightBytes >> 20) MiB + arena \(arenaBytes >> 20) MiB planned for \(tokens * frames + frames - 1) tokens")
+            print("  create \(String(format2: createMs)) ms; peak RSS \(peakRSS >> 20) MiB = weights \(weightBytes >> 20) MiB + arena \(arenaBytes >> 20) MiB planned for \(capacity!) tokens")
             if let batch {
                 print("  \(frames) frames: score_batch \(String(format2: batch.batchFPS)) frames/s, \(frames) single calls \(String(format2: batch.singleFPS)) frames/s")
             }

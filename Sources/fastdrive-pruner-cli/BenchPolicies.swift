@@ -22,15 +22,23 @@ struct BenchPolicies: ParsableCommand {
     @Flag(help: "Print one JSON line per case instead of a table.")
     var json = false
 
+    func validate() throws {
+        guard tokens >= 1, tokens <= Int(UInt32.max) else {
+            throw ValidationError("--tokens must be in 1...\(UInt32.max) (got \(tokens))")
+        }
+        guard k >= 0, k <= tokens else { throw ValidationError("--k must be in 0...tokens (0 = half; got \(k))") }
+        guard runs >= 1 else { throw ValidationError("--runs must be at least 1 (got \(runs))") }
+    }
+
     func run() throws {
-        let handle = try Handle(path: weights, maxTokens: tokens, threads: threads)
+        let handle = try Handle(path: try RawArguments.path(weights), maxTokens: UInt32(tokens), threads: threads)
         let info = handle.info
         let d = Int(info.hidden_size)
         let keep = k == 0 ? max(1, tokens / 2) : k
         var rng = Xoshiro256(seed: 7)
         let values = rng.normals(tokens * d)
         let aux = rng.normals(tokens)
-        let grid = Handle.squareGrid(tokens) ?? (1, tokens)
+        let grid = try syntheticGrid(tokens)
         var scores = [Float](repeating: 0, count: tokens)
         var out = [Int64](repeating: 0, count: keep)
         let cases: [(String, fastdrive_policy?, Bool)] = [

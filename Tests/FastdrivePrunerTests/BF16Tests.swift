@@ -3,6 +3,7 @@
 
 import CFastdrivePruner
 import Foundation
+import NPY
 import Testing
 @testable import FastdrivePruner
 
@@ -54,7 +55,7 @@ struct BF16Tests {
         }
         try #require(status == FASTDRIVE_OK, "\(lastError(nil))")
         defer { fastdrive_pruner_destroy(p) }
-        let tokens = try NPY(path: base + ".tokens.npy"), expected = try NPY(path: base + ".scores.npy").floats
+        let tokens = try NPYArray(path: base + ".tokens.npy"), expected = try NPYArray(path: base + ".scores.npy").floats
         var got = [Float](repeating: .nan, count: c.n_tokens)
         let s = tokens.payload.withUnsafeBytes { raw in
             var t = fastdrive_tokens(data: raw.baseAddress, dtype: tokens.descr == "<f2" ? FASTDRIVE_F16 : FASTDRIVE_F32,

@@ -3,6 +3,7 @@
 
 import CFastdrivePruner
 import Foundation
+import NPY
 import Testing
 
 struct FixtureCase: Codable, Sendable, CustomTestStringConvertible {
@@ -42,8 +43,8 @@ struct ParityTests {
     @Test("scores match within 1e-3 · max(1, max|S|) and top-K sets agree", arguments: FixtureCase.all())
     func parity(_ c: FixtureCase) throws {
         let base = TestFiles.fixtures.appendingPathComponent(c.name).path
-        let tokens = try NPY(path: base + ".tokens.npy")
-        let expected = try NPY(path: base + ".scores.npy").floats
+        let tokens = try NPYArray(path: base + ".tokens.npy")
+        let expected = try NPYArray(path: base + ".scores.npy").floats
         #expect(tokens.shape == [c.n_tokens, c.dim])
         for threads: UInt32 in [1, 2] {
             let (p, status, message) = create(base + ".safetensors", maxTokens: UInt32(c.n_tokens + 3), threads: threads)

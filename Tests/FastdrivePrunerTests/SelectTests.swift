@@ -6,6 +6,7 @@
 
 import CFastdrivePruner
 import Foundation
+import NPY
 import Testing
 @testable import FastdrivePruner
 
@@ -37,8 +38,8 @@ struct SelectTests {
     }()
 
     static func load(_ c: Case) -> (tokens: [Float], aux: [Float]) {
-        (try! NPY(path: folder.appendingPathComponent("\(c.name).tokens.npy").path).floats,
-         try! NPY(path: folder.appendingPathComponent("\(c.name).aux.npy").path).floats)
+        (try! NPYArray(path: folder.appendingPathComponent("\(c.name).tokens.npy").path).floats,
+         try! NPYArray(path: folder.appendingPathComponent("\(c.name).aux.npy").path).floats)
     }
 
     static func params(_ policy: fastdrive_policy, k: Int) -> fastdrive_select_params {

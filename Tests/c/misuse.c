@@ -12,17 +12,24 @@
  * function, and the output buffer, surrounded by guard bytes, is byte-for-byte untouched.
  * Before each case the expected slot is overwritten with a message from another function, so
  * a stale message cannot pass. The handle must keep working after every failure.
+ * Also the environment a host gives the library by accident (test_paths): a FIFO, a path that
+ * is not UTF-8, a path long enough to fill the message slot; and outputs that overlap inputs.
+ * A call that blocks fails the run (alarm) instead of hanging it.
  * Prints "N passed, M failed" last; exits 1 on any failure.
  */
 #define _POSIX_C_SOURCE 200809L
 #include "fastdrive_pruner.h"
 #include "check.h"
 
+#include <errno.h>
 #include <math.h>
+#include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 
 /* ---- guard bytes: an output buffer of `bytes` with GUARD poisoned bytes either side ---- */
@@ -246,6 +253,57 @@ static void test_create(void) {
     CHECK(1, "double destroy survived");
 }
 
+/* ---- paths a host may pass by accident or by necessity ---- */
+
+static void on_alarm(int sig) {
+    static const char msg[] = "FAIL misuse.c: a call blocked for 30 s (e.g. create opening a FIFO)\n";
+    (void)sig;
+    if (write(2, msg, sizeof msg - 1) < 0) _exit(3);
+    _exit(3);
+}
+
+/* Copies the model to `path`; 0 on failure. */
+static int copy_model(const char *path) {
+    FILE *in = fopen(model_path, "rb"), *out = fopen(path, "wb");
+    char buf[1 << 16];
+    size_t n;
+    int ok = in && out;
+    while (ok && (n = fread(buf, 1, sizeof buf, in)) > 0) ok = fwrite(buf, 1, n, out) == n;
+    if (in) fclose(in);
+    if (out && fclose(out) != 0) ok = 0;
+    return ok;
+}
+
+static void test_paths(void) {
+    char dir[] = "/tmp/fastdrive-misuse-XXXXXX";
+    if (!mkdtemp(dir)) { CHECK(0, "mkdtemp: %s", strerror(errno)); return; }
+    char path[256];
+
+    /* A FIFO nobody writes to: open() without O_NONBLOCK would wait for a writer for ever. */
+    snprintf(path, sizeof path, "%s/weights.fifo", dir);
+    CHECK(mkfifo(path, 0600) == 0, "mkfifo: %s", strerror(errno));
+    expect_create(path, NULL, FASTDRIVE_ERR_IO, "FIFO");
+    CHECK(strstr(slot_of(NULL), "FIFO") != NULL, "create on a FIFO: '%s'", slot_of(NULL));
+    unlink(path);
+
+    /* Not UTF-8 (Latin-1 "\xe9t\xe9", and a lone 0xff): the bytes must reach open() as given. */
+    const char *names[] = { "mod\xe8le-\xe9t\xe9.safetensors", "\xff\xfe.safetensors" };
+    for (size_t i = 0; i < 2; i++) {
+        snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+        CHECK(copy_model(path), "cannot write %s", path);
+        fastdrive_pruner *p = NULL;
+        fastdrive_status s = fastdrive_pruner_create(path, NULL, &p);
+        CHECK(s == FASTDRIVE_OK && p, "create on a non-UTF-8 path (%zu): %d %s", i, (int)s, slot_of(NULL));
+        fastdrive_pruner_destroy(p);
+        unlink(path);
+        /* a missing non-UTF-8 path: IO, the bytes shown escaped */
+        expect_create(path, NULL, FASTDRIVE_ERR_IO, "missing non-UTF-8 path");
+        CHECK(strstr(slot_of(NULL), i ? "\\xff\\xfe" : "\\xe8le-\\xe9t\\xe9") != NULL, "escaped path in '%s'",
+              slot_of(NULL));
+    }
+    rmdir(dir);
+}
+
 /* ---- describe ---- */
 
 static void test_describe(fastdrive_pruner *p, fastdrive_pruner *dead) {
@@ -439,6 +497,31 @@ static void expect_topk(fastdrive_pruner *p, const float *scores, int64_t n, int
     guarded_free(g);
 }
 
+/* indices written into the very buffer that holds the scores (a host reusing one allocation),
+   at every relative offset: the result equals the one from separate buffers. */
+static void test_topk_overlap(fastdrive_pruner *p) {
+    enum { n = MAX_TOKENS, k = MAX_TOKENS / 2 };
+    float scores[n];
+    int64_t want[k];
+    for (int i = 0; i < n; i++) scores[i] = (float)((i * 7) % 11) - 0.5f * (float)(i % 3);
+    CHECK(fastdrive_pruner_topk(p, scores, n, k, want) == FASTDRIVE_OK, "topk reference: %s", slot_of(p));
+    /* one int64-aligned block; scores at byte offset `so`, indices at byte offset `io` */
+    static int64_t block[2 * MAX_TOKENS + 8];
+    const int offsets[][2] = { { 0, 0 }, { 0, 8 }, { 8, 0 }, { 0, 32 }, { 32, 0 }, { 4, 8 }, { 4 * n - 8, 0 } };
+    for (size_t c = 0; c < sizeof offsets / sizeof *offsets; c++) {
+        unsigned char *base = (unsigned char *)block;
+        float *sp = (float *)(void *)(base + offsets[c][0]);
+        int64_t *ip = (int64_t *)(void *)(base + offsets[c][1]);
+        memset(block, 0, sizeof block);
+        memcpy(sp, scores, sizeof scores);
+        fastdrive_status st = fastdrive_pruner_topk(p, sp, n, k, ip);
+        int same = st == FASTDRIVE_OK;
+        for (int i = 0; same && i < k; i++) same = ip[i] == want[i];
+        CHECK(same, "topk with indices at byte %d of scores at byte %d: status %d, wrong indices", offsets[c][1],
+              offsets[c][0], (int)st);
+    }
+}
+
 static void test_topk(fastdrive_pruner *p, fastdrive_pruner *dead) {
     float s[MAX_TOKENS + 1];
     for (int i = 0; i <= MAX_TOKENS; i++) s[i] = (float)((i * 7) % 5);
@@ -450,6 +533,9 @@ static void test_topk(fastdrive_pruner *p, fastdrive_pruner *dead) {
     expect_topk(p, s, -1, 1, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "n=-1", 0);
     expect_topk(p, s, INT64_MIN, 1, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "n=INT64_MIN", 0);
     expect_topk(p, s, MAX_TOKENS + 1, 1, 0, FASTDRIVE_ERR_CAPACITY, "n=max_tokens+1", 0);
+    /* n beyond int32: a capacity problem, not "need at least 1 score" */
+    expect_topk(p, s, (int64_t)1 << 31, 1, 0, FASTDRIVE_ERR_CAPACITY, "n=2^31", 0);
+    CHECK(strstr(slot_of(p), "max_tokens") && !strstr(slot_of(p), "at least"), "topk n=2^31: '%s'", slot_of(p));
     {
         fastdrive_status s2;
         guarded g = guarded_new(sizeof(int64_t));
@@ -472,6 +558,7 @@ static void test_topk(fastdrive_pruner *p, fastdrive_pruner *dead) {
     int64_t idx[2] = { -1, -1 };
     CHECK(fastdrive_pruner_topk(p, inf, 4, 2, idx) == FASTDRIVE_OK && idx[0] == 1 && idx[1] == 3,
           "topk with ±Inf: %lld %lld", (long long)idx[0], (long long)idx[1]);
+    test_topk_overlap(p);
 }
 
 /* ---- keep_count ---- */
@@ -510,7 +597,19 @@ static void test_keep_count(void) {
 static void test_last_error(fastdrive_pruner *p, fastdrive_pruner *dead) {
     CHECK(fastdrive_pruner_last_error(NULL) != NULL, "last_error(NULL) is never NULL");
     const char *d = fastdrive_pruner_last_error(dead);
-    CHECK(d && *d, "last_error(destroyed) is a non-empty static text");
+    CHECK(d && *d, "last_error(destroyed) is a non-empty text");
+    /* ... and it is the message of the call that was refused for it, naming that call */
+    {
+        float out[N];
+        fastdrive_tokens t = good_tokens();
+        int64_t idx[1];
+        CHECK(fastdrive_pruner_score(dead, &t, out) == FASTDRIVE_ERR_INVALID_ARGUMENT, "score on destroyed");
+        CHECK(fresh(fastdrive_pruner_last_error(dead), "fastdrive_pruner_score"), "last_error(destroyed) after score: '%s'",
+              fastdrive_pruner_last_error(dead));
+        CHECK(fastdrive_pruner_topk(dead, out, N, 1, idx) == FASTDRIVE_ERR_INVALID_ARGUMENT, "topk on destroyed");
+        CHECK(fresh(fastdrive_pruner_last_error(dead), "fastdrive_pruner_topk"), "last_error(destroyed) after topk: '%s'",
+              fastdrive_pruner_last_error(dead));
+    }
     const char *a = fastdrive_pruner_last_error(p);
     (void)fastdrive_pruner_describe(p, NULL);
     const char *b = fastdrive_pruner_last_error(p);
@@ -528,6 +627,18 @@ static void test_last_error(fastdrive_pruner *p, fastdrive_pruner *dead) {
     fastdrive_pruner *q = NULL;
     (void)fastdrive_pruner_create(path, NULL, &q);
     CHECK(strlen(fastdrive_pruner_last_error(NULL)) <= 255, "last_error truncated");
+    /* ... but a long path is shortened in the middle, so the reason survives */
+    for (size_t i = 100; i < sizeof path - 1; i += 100) path[i] = '/'; /* components of 99 bytes: ENOENT */
+    (void)fastdrive_pruner_create(path, NULL, &q);
+    CHECK(strstr(fastdrive_pruner_last_error(NULL), strerror(ENOENT)) != NULL, "1023-byte path: reason lost: '%s'",
+          fastdrive_pruner_last_error(NULL));
+    char longer[8192];
+    memset(longer, 'y', sizeof longer - 1);
+    longer[0] = '/';
+    longer[sizeof longer - 1] = 0;
+    (void)fastdrive_pruner_create(longer, NULL, &q);
+    CHECK(strstr(fastdrive_pruner_last_error(NULL), strerror(ENAMETOOLONG)) != NULL, "8191-byte path: reason lost: '%s'",
+          fastdrive_pruner_last_error(NULL));
 }
 
 #ifdef FASTDRIVE_HAVE_SCORE_BATCH
@@ -577,6 +688,42 @@ static void test_score_batch(fastdrive_pruner *p, fastdrive_pruner *dead) {
     frame[7] = nanf("");
     expect_batch(p, f, 2, 0, FASTDRIVE_ERR_NON_FINITE, "NaN in a frame", 0);
     frame[7] = saved;
+    {   /* every kind of per-frame error names the frame it is about: frames[2] of 3 */
+        struct { const char *label; fastdrive_status want; } kinds[] = {
+            { "data=NULL", FASTDRIVE_ERR_INVALID_ARGUMENT }, { "dtype=7", FASTDRIVE_ERR_INVALID_ARGUMENT },
+            { "row_stride<dim", FASTDRIVE_ERR_INVALID_ARGUMENT }, { "n_tokens=0", FASTDRIVE_ERR_INVALID_ARGUMENT },
+            { "grid<0", FASTDRIVE_ERR_INVALID_ARGUMENT }, { "dim=D+1", FASTDRIVE_ERR_SHAPE },
+            { "grid 3x3 for 6 tokens", FASTDRIVE_ERR_SHAPE }, { "no grid under mrope", FASTDRIVE_ERR_SHAPE },
+            { "over capacity", FASTDRIVE_ERR_CAPACITY }, { "Inf token", FASTDRIVE_ERR_NON_FINITE },
+        };
+        static float bad_frame[MAX_TOKENS * 256];
+        for (size_t i = 0; i < sizeof kinds / sizeof *kinds; i++) {
+            fastdrive_tokens g3[3] = { good_tokens(), good_tokens(), good_tokens() };
+            fastdrive_tokens *b = &g3[2];
+            for (int f = 0; f < 2; f++) { /* two small good frames first: 2 + 2 + 6 tokens + 2 query rows fit */
+                g3[f].n_tokens = 2;
+                g3[f].grid_h = 1;
+                g3[f].grid_w = 2;
+            }
+            memcpy(bad_frame, frame, (size_t)(N * D) * sizeof(float));
+            b->data = bad_frame;
+            switch (i) {
+            case 0: b->data = NULL; break;
+            case 1: b->dtype = (fastdrive_dtype)7; break;
+            case 2: b->row_stride = D - 1; break;
+            case 3: b->n_tokens = 0; break;
+            case 4: b->grid_h = -1; break;
+            case 5: b->dim = D + 1; break;
+            case 6: b->grid_h = 3; b->grid_w = 3; break;
+            case 7: b->grid_h = 0; b->grid_w = 0; break;
+            case 8: b->n_tokens = 12; b->grid_h = 3; b->grid_w = 4; break; /* 2 + 2 + 12 tokens + 2 query rows > 16 */
+            default: bad_frame[D + 3] = INFINITY; break;
+            }
+            expect_batch(p, g3, 3, 0, kinds[i].want, kinds[i].label, 0);
+            CHECK(strstr(slot_of(p), "frames[2]") != NULL, "score_batch %s: message does not name frames[2]: '%s'",
+                  kinds[i].label, slot_of(p));
+        }
+    }
     float scores[2 * N];
     CHECK(fastdrive_pruner_score_batch(p, f, 2, scores) == FASTDRIVE_OK, "score_batch after failures: %s", slot_of(p));
 }
@@ -645,6 +792,25 @@ static void test_select(fastdrive_pruner *p, fastdrive_pruner *dead) {
     bad = t;
     bad.data = NULL;
     expect_select(p, &bad, &sp, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "data=NULL", 0);
+    /* indices written over aux (one buffer reused): same result as separate buffers */
+    const fastdrive_policy ranked[] = { FASTDRIVE_POLICY_ATTENTION, FASTDRIVE_POLICY_RECONPRUNER, FASTDRIVE_POLICY_VISPRUNER };
+    for (size_t i = 0; i < sizeof ranked / sizeof *ranked; i++) {
+        float a[N] = { 0.5f, 3, -1, 3, 2, 7 };
+        int64_t want[3], block[N];
+        fastdrive_select_params q = sp;
+        q.policy = ranked[i];
+        q.k = 3;
+        q.aux = a;
+        q.aux_count = N;
+        CHECK(fastdrive_select(p, &t, &q, want) == FASTDRIVE_OK, "select policy %d reference: %s", (int)ranked[i], slot_of(p));
+        memcpy(block, a, sizeof a);
+        q.aux = (const float *)(void *)block;
+        fastdrive_status st = fastdrive_select(p, &t, &q, block);
+        CHECK(st == FASTDRIVE_OK && block[0] == want[0] && block[1] == want[1] && block[2] == want[2],
+              "select policy %d with indices over aux: status %d, %lld %lld %lld (want %lld %lld %lld)", (int)ranked[i],
+              (int)st, (long long)block[0], (long long)block[1], (long long)block[2], (long long)want[0],
+              (long long)want[1], (long long)want[2]);
+    }
 }
 #endif
 
@@ -684,6 +850,10 @@ int main(int argc, char **argv) {
     fastdrive_pruner_destroy(p);
     /* create tests last: they create handles, which may reuse the destroyed one's address */
     test_create();
+    signal(SIGALRM, on_alarm);
+    alarm(30);
+    test_paths();
+    alarm(0);
 
     return check_report();
 }

@@ -43,7 +43,7 @@ def main() -> int:
     out.mkdir(parents=True, exist_ok=True)
     recall = {(p, q): [] for p in POLICIES + ["oracle"] for q in PRUNING}
     precision = {key: [] for key in recall}
-    with Pruner(args.weights, max_tokens=4096, threads=0) as pruner:
+    with Pruner(args.weights, max_tokens=4096, num_threads=0) as pruner:
         encoder = PatchEncoder(dim=pruner.hidden_size, patch=args.patch, seed=args.encoder_seed)
         print(f"{args.weights}: D={pruner.hidden_size}, {pruner.parameter_count} parameters, rope={pruner.rope}")
         for f in range(args.frames):

@@ -261,7 +261,7 @@ def main(argv=None) -> int:
     with tempfile.TemporaryDirectory() as tmp:
         path = args.pruner or make_pruner_file(tcfg.hidden_size, tcfg.num_attention_heads, tcfg.num_key_value_heads,
                                                tcfg.intermediate_size, Path(tmp) / "pruner.safetensors")
-        pruner = Pruner(path, max_tokens=max(n_img, 16), threads=args.threads)
+        pruner = Pruner(path, max_tokens=max(n_img, 16), num_threads=args.threads)
     print(f"pruner: {pruner}", file=sys.stderr)
 
     timer = LayerTimer(model.model.language_model.layers)

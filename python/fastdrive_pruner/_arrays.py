@@ -21,9 +21,17 @@ from typing import Any, Optional, Tuple
 import numpy as np
 
 from ._lib import DType
-from .errors import InvalidArgumentError, ShapeError
+from .errors import InvalidArgumentError, NonFiniteError, ShapeError
 
-__all__ = ["TokenView", "is_torch_tensor", "as_token_view", "as_scores", "check_k", "check_ratio", "check_grid"]
+__all__ = [
+    "TokenView",
+    "is_torch_tensor",
+    "as_token_view",
+    "as_ranked_scores",
+    "check_k",
+    "check_ratio",
+    "check_grid",
+]
 
 _INT32_MAX = 2**31 - 1
 
@@ -127,21 +135,55 @@ def as_token_view(tokens: Any, hidden_size: int) -> TokenView:
     return TokenView(np.ascontiguousarray(arr), code, 0, True)
 
 
-def as_scores(scores: Any) -> np.ndarray:
-    """Scores as a C-contiguous float32 vector (converting other float types; no copy if already so)."""
-    if is_torch_tensor(scores):
+def _as_float_vector(values: Any, name: str) -> np.ndarray:
+    """A 1-D floating-point numpy view of ``values`` (torch tensors keep their precision)."""
+    if is_torch_tensor(values):
         import torch
 
-        scores = scores.detach().cpu()
-        scores = (scores if scores.dtype == torch.float32 else scores.to(torch.float32)).numpy()
-    arr = np.asarray(scores)
+        t = values.detach().cpu()
+        if t.dtype == torch.bfloat16:
+            t = t.to(torch.float32)  # exact: bfloat16 is the top half of a float32
+        values = t.numpy()
+    arr = np.asarray(values)
     if arr.ndim != 1:
-        raise ShapeError(f"scores must be 1-D [n], got shape {tuple(arr.shape)}")
+        raise ShapeError(f"{name} must be 1-D [n], got shape {tuple(arr.shape)}")
     if arr.dtype.kind != "f" and _dtype_code(arr.dtype) is None:
-        raise InvalidArgumentError(f"scores dtype {arr.dtype} is not supported: pass floating-point scores")
+        raise InvalidArgumentError(f"{name} dtype {arr.dtype} is not supported: pass floating-point {name}")
     if arr.size < 1:
-        raise InvalidArgumentError("scores is empty (n must be >= 1)")
-    return np.ascontiguousarray(arr, dtype=np.float32)
+        raise InvalidArgumentError(f"{name} is empty (n must be >= 1)")
+    return arr
+
+
+#: Distinct values a float32 holds exactly as integers: the most ranks one call can carry.
+_EXACT_RANKS = 2**24
+
+
+def as_ranked_scores(values: Any, name: str) -> np.ndarray:
+    """A C-contiguous float32 vector that ranks exactly as ``values`` do, ties included.
+
+    The C library ranks float32. float32, float16 and bfloat16 convert exactly. Wider floats
+    (float64, long double) convert exactly only if every value survives the round trip; if not
+    (values closer than float32's precision, or beyond its range, would become ties or ±Inf),
+    they are replaced by their dense ranks (equal values, -0.0 and 0.0 included, share a rank),
+    which orders and ties exactly as the values do. A NaN is NonFiniteError, as in C.
+    """
+    arr = _as_float_vector(values, name)
+    if arr.dtype == np.float32 or arr.dtype.itemsize < 4 or _dtype_code(arr.dtype) is not None:
+        return np.ascontiguousarray(arr, dtype=np.float32)
+    nan = np.flatnonzero(np.isnan(arr))
+    if nan.size:
+        raise NonFiniteError(f"{name}[{int(nan[0])}] is NaN")
+    with np.errstate(over="ignore"):  # beyond float32's range: detected just below
+        narrow = arr.astype(np.float32)
+    if np.array_equal(narrow.astype(arr.dtype), arr):
+        return np.ascontiguousarray(narrow)
+    distinct, ranks = np.unique(arr, return_inverse=True)
+    if distinct.size > _EXACT_RANKS:
+        raise InvalidArgumentError(
+            f"{name} has {distinct.size} distinct {arr.dtype} values that float32 cannot rank exactly "
+            f"(at most {_EXACT_RANKS}); convert them to float32 yourself if rounding is acceptable"
+        )
+    return np.ascontiguousarray(ranks.reshape(-1), dtype=np.float32)
 
 
 def check_k(k: Any, n: int) -> int:
@@ -157,20 +199,32 @@ def check_ratio(ratio: Any) -> float:
     """A keep ratio as a float in (0, 1], or InvalidArgumentError."""
     if isinstance(ratio, bool) or not isinstance(ratio, numbers.Real):
         raise InvalidArgumentError(f"ratio must be a number in (0, 1], got {type(ratio).__name__}")
-    r = float(ratio)
+    try:
+        r = float(ratio)
+    except OverflowError:  # an int beyond float range
+        r = math.inf
     if not (math.isfinite(r) and 0.0 < r <= 1.0):
         raise InvalidArgumentError(f"ratio = {ratio} is out of range (0, 1] (the share of tokens to keep)")
     return r
 
 
-def check_grid(grid: Any, n: int, mrope: bool) -> Tuple[int, int]:
-    """(grid_h, grid_w) for C: the given pair, or under mrope a square grid when n is a perfect square, else (0, 0).
+def check_grid(grid: Any, n: int, required: bool) -> Tuple[int, int]:
+    """(grid_h, grid_w) for C: the given pair, or (0, 0) = none.
 
+    ``required`` (scoring under rope = mrope, where every token's position comes from the grid):
+    a missing grid is ShapeError, except for n = 1, whose only grid is 1 x 1. Nothing else is
+    guessed: a perfect square n is also e.g. a 16:9 camera's 36 x 64 = 2304 = 48 x 48.
     The product is not checked here: the C library reports a grid that does not fit as a ShapeError.
     """
     if grid is None:
-        side = math.isqrt(n)
-        return (side, side) if mrope and side * side == n else (0, 0)
+        if not required:
+            return (0, 0)
+        if n == 1:
+            return (1, 1)
+        raise ShapeError(
+            f"this pruner uses rope = mrope: pass grid=(grid_h, grid_w) for the {n} tokens "
+            "(for Qwen2.5-VL: image_grid_thw's h and w divided by the merge size 2)"
+        )
     try:
         h, w = grid
     except (TypeError, ValueError):

@@ -1,11 +1,16 @@
 # _describe.py — read-only properties of a Pruner, from fastdrive_pruner_describe (model config, capacity, compute).
 """The ``Pruner`` properties that report what its handle was loaded with.
 
+Names follow the C struct ``fastdrive_pruner_info`` and the weight file's metadata keys
+(``num_attention_heads``, ``num_key_value_heads``, ``num_threads``), as do the constructor's
+arguments; ``num_heads`` and ``num_kv_heads`` remain as deprecated spellings.
+
 ``fastdrive_pruner_describe`` is called once at create (the answer never changes for a handle);
 these properties read that snapshot and raise InvalidArgumentError after close, like every call.
 """
 from __future__ import annotations
 
+import warnings
 from typing import Any, Dict, Tuple
 
 from ._lib import Attention, DType, PrunerInfo, Rope
@@ -47,14 +52,26 @@ class Described:
         return int(self._described().intermediate_size)
 
     @property
-    def num_heads(self) -> int:
+    def num_attention_heads(self) -> int:
         """H, attention heads."""
         return int(self._described().num_attention_heads)
 
     @property
-    def num_kv_heads(self) -> int:
+    def num_key_value_heads(self) -> int:
         """KV heads (grouped-query attention)."""
         return int(self._described().num_key_value_heads)
+
+    @property
+    def num_heads(self) -> int:
+        """Deprecated spelling of :attr:`num_attention_heads`."""
+        warnings.warn("Pruner.num_heads is deprecated: use num_attention_heads", DeprecationWarning, stacklevel=2)
+        return self.num_attention_heads
+
+    @property
+    def num_kv_heads(self) -> int:
+        """Deprecated spelling of :attr:`num_key_value_heads`."""
+        warnings.warn("Pruner.num_kv_heads is deprecated: use num_key_value_heads", DeprecationWarning, stacklevel=2)
+        return self.num_key_value_heads
 
     @property
     def head_dim(self) -> int:
@@ -121,8 +138,8 @@ class Described:
         return {
             "hidden_size": self.hidden_size,
             "intermediate_size": self.intermediate_size,
-            "num_attention_heads": self.num_heads,
-            "num_key_value_heads": self.num_kv_heads,
+            "num_attention_heads": self.num_attention_heads,
+            "num_key_value_heads": self.num_key_value_heads,
             "head_dim": self.head_dim,
             "rms_norm_eps": self.rms_norm_eps,
             "rope_theta": self.rope_theta,

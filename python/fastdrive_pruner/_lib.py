@@ -305,6 +305,15 @@ _lock = threading.Lock()
 _loaded: Optional[_Loaded] = None
 
 
+def _renew_lock_after_fork() -> None:  # another thread may have held it at the fork
+    global _lock
+    _lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_renew_lock_after_fork)
+
+
 class _DlInfo(ctypes.Structure):
     """``Dl_info`` of <dlfcn.h>, for dladdr."""
 

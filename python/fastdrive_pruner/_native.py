@@ -14,6 +14,8 @@ from .errors import InvalidArgumentError, error_for_status
 
 __all__ = ["raise_for", "library_version", "library_path", "keep_count", "parse_policy"]
 
+_INT64_MAX = 2**63 - 1
+
 
 def _text(ptr: Optional[bytes]) -> str:
     """C text (never NULL by contract, but be safe) as str."""
@@ -50,8 +52,9 @@ def keep_count(n: int, ratio: float) -> int:
     Raises:
         InvalidArgumentError: n < 1 or ratio outside (0, 1].
     """
-    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or n < 1:
-        raise InvalidArgumentError(f"n must be an int >= 1, got {n!r}")
+    if isinstance(n, bool) or not isinstance(n, numbers.Integral) or not 1 <= n <= _INT64_MAX:
+        # (ctypes would wrap a bigger int silently: keep_count(2**64 + 10, 0.5) gave 5)
+        raise InvalidArgumentError(f"n must be an int in 1..2**63-1, got {n!r}")
     r = check_ratio(ratio)
     lib = _lib.load()
     out = ctypes.c_int64(0)

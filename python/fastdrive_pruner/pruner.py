@@ -12,6 +12,19 @@ raises the class named after it with ``fastdrive_pruner_last_error`` as the mess
 Threads: the C library allows one thread at a time per handle, so each Pruner holds a lock and
 calls on one Pruner from several threads run one after another. ctypes releases the GIL during
 the C call, so separate Pruner objects (one per thread) do run in parallel.
+
+Processes: a Pruner inherited through ``fork`` (``multiprocessing`` with the fork start method,
+``torch.utils.data.DataLoader(num_workers > 0)`` on Linux) keeps working in the child, computing
+on the calling thread only (fork copies none of the worker threads); its lock is renewed in the
+child, so a call that was running in another parent thread at the fork cannot block it. Pickling
+(the spawn start method), :func:`copy.copy` and :func:`copy.deepcopy` never share a handle: they
+create a new Pruner that loads the same path with the same options (the file must still be
+there; a file replaced since is the new file).
+
+Exit: at interpreter exit a Pruner still open is destroyed, unless a thread (e.g. a daemon
+thread) is inside a call on it at that moment: then it is left alone for the process to end,
+because destroying a handle under a running call is a use after free. Outputs are new arrays,
+so no output ever overlaps an input.
 """
 from __future__ import annotations
 
@@ -20,13 +33,14 @@ import math
 import numbers
 import os
 import threading
+import warnings
 import weakref
 from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 
 from . import _lib
-from ._arrays import TokenView, as_scores, as_token_view, check_grid, check_k, is_torch_tensor
+from ._arrays import TokenView, as_ranked_scores, as_token_view, check_grid, check_k, is_torch_tensor
 from ._describe import Described
 from ._lib import DType, Policy, PrunerInfo, Rope, SelectParams, Status, Tokens
 from ._native import keep_count, library_path, library_version, parse_policy, raise_for
@@ -45,13 +59,54 @@ _f32p = ctypes.POINTER(ctypes.c_float)
 _i64p = ctypes.POINTER(ctypes.c_int64)
 
 
+class _Handle:
+    """The C handle and the lock every call on it holds, apart from the Pruner so that the
+    finalizer can use them without keeping the Pruner alive."""
+
+    __slots__ = ("value", "lock", "lib", "__weakref__")
+
+    def __init__(self, lib: Any, value: int) -> None:
+        self.lib = lib
+        self.value: Optional[int] = value
+        self.lock = threading.Lock()
+
+
+def _finalize(state: _Handle) -> None:
+    """weakref.finalize's callback: garbage collection, or interpreter exit for a Pruner still open.
+
+    After garbage collection no thread can be inside a call (a call keeps its Pruner alive). At
+    interpreter exit a daemon thread may be: its lock is then held, and the handle is left alone.
+    The lock is never released afterwards, so no call can start on a destroyed handle.
+    """
+    if not state.lock.acquire(blocking=False):
+        return
+    handle, state.value = state.value, None
+    if handle:
+        state.lib.fastdrive_pruner_destroy(handle)
+
+
+# Every open handle, to renew its lock in a forked child: the child has only the forking thread,
+# and a lock that another parent thread held at the fork would stay locked there for ever.
+_open_handles: "weakref.WeakSet[_Handle]" = weakref.WeakSet()
+
+
+def _after_fork_in_child() -> None:
+    for state in list(_open_handles):
+        state.lock = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork_in_child)
+
+
 class Pruner(Described):
     """A loaded ReconPruner (one ``fastdrive_pruner`` handle).
 
     Args:
-        path: the ``.safetensors`` weight file (SPEC §2).
+        path: the ``.safetensors`` weight file (str, bytes or os.PathLike; any bytes, UTF-8 or not).
         max_tokens: capacity: the most tokens one call may score (the arena is planned for it).
-        threads: worker threads, 0 = all cores.
+        num_threads: worker threads, 0 = all cores (the :attr:`num_threads` attribute then
+            says how many). ``threads=`` is the deprecated spelling.
         compute: ``"f32"`` (default, the reference precision) or ``"bf16"``.
 
     Raises:
@@ -62,12 +117,29 @@ class Pruner(Described):
         LibraryNotFoundError: the shared library could not be loaded.
 
     Use it as a context manager, or call :meth:`close` (idempotent); it is also closed when
-    garbage-collected. Any use after close raises InvalidArgumentError.
+    garbage-collected. Any use after close raises InvalidArgumentError. fork, pickling, copies
+    and interpreter exit: see the module documentation.
     """
 
-    def __init__(self, path: PathLike, max_tokens: int = 4096, threads: int = 0, compute: str = "f32") -> None:
-        self._handle: Optional[int] = None
-        self._lock = threading.Lock()
+    def __init__(
+        self,
+        path: PathLike,
+        max_tokens: int = 4096,
+        num_threads: int = 0,
+        compute: str = "f32",
+        *,
+        threads: Optional[int] = None,
+    ) -> None:
+        self._state: Optional[_Handle] = None
+        if threads is not None:
+            warnings.warn(
+                "Pruner(threads=...) is deprecated: use num_threads=... (the name of the attribute that reports it)",
+                DeprecationWarning,
+                stacklevel=2,
+            )
+            if num_threads != 0:
+                raise InvalidArgumentError("give num_threads only (threads is its deprecated spelling)")
+            num_threads = threads
         try:
             raw_path = os.fsencode(os.fspath(path))
         except TypeError:
@@ -76,26 +148,29 @@ class Pruner(Described):
             raise InvalidArgumentError("path contains a NUL byte")
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, numbers.Integral) or not 1 <= max_tokens <= _UINT32_MAX:
             raise InvalidArgumentError(f"max_tokens must be an int in 1..{_UINT32_MAX}, got {max_tokens!r}")
-        if isinstance(threads, bool) or not isinstance(threads, numbers.Integral) or not 0 <= threads <= _UINT32_MAX:
-            raise InvalidArgumentError(f"threads must be an int >= 0 (0 = all cores), got {threads!r}")
+        if isinstance(num_threads, bool) or not isinstance(num_threads, numbers.Integral) or not 0 <= num_threads <= _UINT32_MAX:
+            raise InvalidArgumentError(f"num_threads must be an int >= 0 (0 = all cores), got {num_threads!r}")
         if compute not in _COMPUTE:
             raise InvalidArgumentError(f"compute must be 'f32' or 'bf16', got {compute!r}")
 
         lib = _lib.load()
         self._lib = lib
         self._path = os.fsdecode(raw_path)
+        # What a copy or an unpickled Pruner is created from (the path's bytes, as given).
+        self._arguments = (raw_path, int(max_tokens), int(num_threads), compute)
         options = lib.fastdrive_pruner_default_options()
         options.max_tokens = int(max_tokens)
-        options.num_threads = int(threads)
+        options.num_threads = int(num_threads)
         options.compute = int(_COMPUTE[compute])
         handle = ctypes.c_void_p(None)
         status = lib.fastdrive_pruner_create(raw_path, ctypes.byref(options), ctypes.byref(handle))
         raise_for(status, lib, None, "fastdrive_pruner_create")
         if not handle.value:
             raise error_for_status(Status.ERR_INTERNAL, "fastdrive_pruner_create returned OK but no handle")
-        self._handle = handle.value
+        self._state = _Handle(lib, handle.value)
+        _open_handles.add(self._state)
         # Destroy on GC / interpreter exit too; the finalizer holds no reference to self.
-        self._finalizer = weakref.finalize(self, lib.fastdrive_pruner_destroy, handle.value)
+        self._finalizer = weakref.finalize(self, _finalize, self._state)
         info = PrunerInfo()
         info.struct_size = ctypes.sizeof(PrunerInfo)
         status = lib.fastdrive_pruner_describe(handle.value, ctypes.byref(info))
@@ -109,16 +184,37 @@ class Pruner(Described):
     # ------------------------------------------------------------------ lifecycle
 
     def close(self) -> None:
-        """Destroy the handle (``fastdrive_pruner_destroy``); calling it again is a no-op."""
-        with self._lock:
-            if self._handle is not None:
-                self._handle = None
-                self._finalizer()
+        """Destroy the handle (``fastdrive_pruner_destroy``); calling it again is a no-op.
+
+        Waits for a call that another thread is making on this Pruner to finish first.
+        """
+        state = self._state
+        if state is None:
+            return
+        with state.lock:
+            handle, state.value = state.value, None
+            if handle:
+                self._finalizer.detach()
+                _open_handles.discard(state)
+                state.lib.fastdrive_pruner_destroy(handle)
 
     @property
     def closed(self) -> bool:
         """Whether :meth:`close` has been called."""
-        return self._handle is None
+        return self._state is None or self._state.value is None
+
+    @property
+    def _lock(self) -> threading.Lock:
+        """The lock every C call on this handle holds (renewed in a forked child)."""
+        assert self._state is not None
+        return self._state.lock
+
+    def __reduce__(self) -> Tuple[Any, Tuple[Any, ...]]:
+        """Pickling, copy.copy and copy.deepcopy: a new Pruner loading the same path with the same
+        options, never a second owner of this handle (closing one would kill the other, and in C a
+        destroyed handle's address is reused by the next create)."""
+        self._live()
+        return (Pruner, self._arguments)
 
     def __enter__(self) -> "Pruner":
         self._live()
@@ -128,7 +224,7 @@ class Pruner(Described):
         self.close()
 
     def __repr__(self) -> str:
-        if self._handle is None:
+        if self.closed:
             return f"<Pruner {self._path!r} closed>" if hasattr(self, "_path") else "<Pruner closed>"
         return (
             f"<Pruner {self._path!r} hidden_size={self.hidden_size} rope={self.rope} attention={self.attention} "
@@ -137,7 +233,7 @@ class Pruner(Described):
 
     def _live(self) -> int:
         """The raw handle, or InvalidArgumentError after close (call with the lock held for C calls)."""
-        handle = self._handle
+        handle = self._state.value if self._state is not None else None
         if handle is None:
             raise InvalidArgumentError("this Pruner is closed")
         return handle
@@ -147,8 +243,9 @@ class Pruner(Described):
     def _view(self, tokens: Any) -> TokenView:
         return as_token_view(tokens, int(self._described().hidden_size))
 
-    def _c_tokens(self, view: TokenView, grid: Grid) -> Tokens:
-        gh, gw = check_grid(grid, view.n_tokens, self._info.rope == Rope.MROPE)
+    def _c_tokens(self, view: TokenView, grid: Grid, scored: bool = True) -> Tokens:
+        """The C view; the grid is required when the tokens are scored under rope = mrope."""
+        gh, gw = check_grid(grid, view.n_tokens, scored and self._info.rope == Rope.MROPE)
         return Tokens(view.data, int(view.dtype), view.n_tokens, view.dim, view.row_stride, gh, gw)
 
     def _score_view(self, view: TokenView, grid: Grid) -> np.ndarray:
@@ -177,9 +274,11 @@ class Pruner(Described):
             tokens: [n_tokens, hidden_size] float32 / float16 / bfloat16 numpy array or CPU torch
                 tensor. C-contiguous and row-strided layouts (e.g. ``big[:, :D]``, ``big[::2]``)
                 are read in place; other layouts (e.g. a transposed view) are copied once.
-            grid: ``(grid_h, grid_w)`` of the frame; required under rope = mrope unless n_tokens
-                is a perfect square (then the square grid is used). Optional otherwise, but must
-                match n_tokens if given.
+            grid: ``(grid_h, grid_w)`` of the frame: required under rope = mrope, where the
+                positions depend on it (a 16:9 camera's 36 × 64 = 2304 tokens are also 48 × 48:
+                nothing is guessed; only n_tokens = 1 needs no grid). Optional otherwise, but
+                must match n_tokens if given. For Qwen2.5-VL it is the LLM's merged grid
+                (``image_grid_thw`` h and w divided by 2).
 
         Returns:
             float32 numpy array [n_tokens].
@@ -231,13 +330,14 @@ class Pruner(Described):
         grids = list(grids)
         if len(grids) != len(frames):
             raise InvalidArgumentError(f"{len(grids)} grids for {len(frames)} frames")
-        views = []
-        for i, frame in enumerate(frames):
+        views, c_views = [], []
+        for i, (frame, grid) in enumerate(zip(frames, grids)):
             try:
                 views.append(self._view(frame))
+                c_views.append(self._c_tokens(views[-1], grid))
             except FastdrivePrunerError as e:
                 raise type(e)(f"frame {i}: {e.message}", status=e.status) from None
-        c_frames = (Tokens * len(views))(*(self._c_tokens(v, g) for v, g in zip(views, grids)))
+        c_frames = (Tokens * len(views))(*c_views)
         counts = [v.n_tokens for v in views]
         out = np.empty(sum(counts), dtype=np.float32)
         with self._lock:
@@ -250,7 +350,9 @@ class Pruner(Described):
         """The k highest scores' indices, ascending; ties go to the lower index (``fastdrive_pruner_topk``).
 
         Args:
-            scores: 1-D scores (converted to float32 if needed), n <= max_tokens.
+            scores: 1-D float scores, n <= max_tokens (numpy or torch). float64 (or wider) scores
+                rank exactly as given: values that float32 would round together, or overflow,
+                are never silently tied.
             k: 1..n.
 
         Returns:
@@ -259,7 +361,7 @@ class Pruner(Described):
         Raises:
             InvalidArgumentError (k out of range), CapacityError, NonFiniteError (a NaN score).
         """
-        arr = as_scores(scores)
+        arr = as_ranked_scores(scores, "scores")
         return self._topk_array(arr, check_k(k, arr.size))
 
     def keep_count(self, n: int, ratio: float) -> int:
@@ -277,7 +379,8 @@ class Pruner(Described):
 
         Returns:
             ``(indices, kept_tokens)``: int64 indices ascending, and ``tokens[indices]``: the
-            original rows in the original dtype (a torch tensor for torch input, else numpy).
+            original rows in the original dtype. Both are torch tensors for torch input, else
+            both numpy arrays.
         """
         if (k is None) == (ratio is None):
             raise InvalidArgumentError("give exactly one of k or ratio")
@@ -288,7 +391,8 @@ class Pruner(Described):
         if is_torch_tensor(tokens):
             import torch
 
-            return indices, tokens[torch.from_numpy(indices)]
+            index = torch.from_numpy(indices)
+            return index.to(tokens.device), tokens[index.to(tokens.device)]
         source = tokens if isinstance(tokens, np.ndarray) else np.asarray(tokens)
         return indices, source[indices]
 
@@ -310,7 +414,8 @@ class Pruner(Described):
             policy: ``"reconpruner"`` (scores from this pruner, or ``aux``), ``"divprune"``,
                 ``"attention"`` (top-K of ``aux``), ``"vispruner"``, ``"norm"``, ``"uniform"``,
                 ``"random"``; or a :class:`Policy` value.
-            aux: per-token importance [n_tokens] (required by attention and vispruner).
+            aux: per-token importance [n_tokens] (required by attention and vispruner); only
+                its order matters, and float64 values rank exactly as given (as for :meth:`topk`).
             important_ratio: vispruner's share of k taken by importance (0 = library default).
             seed: seed of the reproducible random draw.
             grid: as for :meth:`score`.
@@ -326,7 +431,7 @@ class Pruner(Described):
         kk = check_k(k, view.n_tokens)
         aux_arr: Optional[np.ndarray] = None
         if aux is not None:
-            aux_arr = as_scores(aux)
+            aux_arr = as_ranked_scores(aux, "aux")
             if aux_arr.size != view.n_tokens:
                 raise InvalidArgumentError(f"aux has {aux_arr.size} entries, tokens have {view.n_tokens}")
         elif pol in (Policy.ATTENTION, Policy.VISPRUNER):
@@ -346,7 +451,7 @@ class Pruner(Described):
             float(important_ratio),
             int(seed),
         )
-        c_tokens = self._c_tokens(view, grid)
+        c_tokens = self._c_tokens(view, grid, scored=pol == Policy.RECONPRUNER and aux_arr is None)
         out = np.empty(kk, dtype=np.int64)
         with self._lock:
             handle = self._live()

@@ -82,7 +82,7 @@ def test_truncated_file_is_format_error(tmp_path, f32_case) -> None:
 
 def test_bad_options_are_caught_before_c(f32_case) -> None:
     path, _, _ = f32_case
-    for kwargs in ({"max_tokens": 0}, {"max_tokens": 2**32}, {"threads": -1}, {"compute": "f16"}, {"max_tokens": 1.5}):
+    for kwargs in ({"max_tokens": 0}, {"max_tokens": 2**32}, {"num_threads": -1}, {"compute": "f16"}, {"max_tokens": 1.5}):
         with pytest.raises(InvalidArgumentError):
             Pruner(path, **kwargs)
     with pytest.raises(InvalidArgumentError):
@@ -94,7 +94,7 @@ def test_bad_options_are_caught_before_c(f32_case) -> None:
 def test_none_arguments_are_clear_errors(f32_case) -> None:
     """The Python spelling of C's NULL pointers never reaches C."""
     path, tokens, _ = f32_case
-    with Pruner(path, threads=1) as p:
+    with Pruner(path, num_threads=1) as p:
         with pytest.raises(InvalidArgumentError, match="dtype"):
             p.score(None)
         with pytest.raises(ShapeError):
@@ -107,7 +107,7 @@ def test_none_arguments_are_clear_errors(f32_case) -> None:
 
 def test_token_dtype_rank_and_dim_are_checked_in_python(f32_case) -> None:
     path, tokens, _ = f32_case
-    with Pruner(path, threads=1) as p:
+    with Pruner(path, num_threads=1) as p:
         for bad in (tokens.astype(np.float64), tokens.astype(np.int32), tokens > 0, tokens.tolist()):
             with pytest.raises(InvalidArgumentError, match="dtype"):
                 p.score(bad)
@@ -123,7 +123,7 @@ def test_token_dtype_rank_and_dim_are_checked_in_python(f32_case) -> None:
 
 def test_grid_errors(mrope_case) -> None:
     path, tokens, _, grid = mrope_case
-    with Pruner(path, threads=1) as p:
+    with Pruner(path, num_threads=1) as p:
         with pytest.raises(ShapeError, match="grid") as e:
             p.score(tokens)  # mrope, 35 tokens: not a square, so the grid is required (C says so)
         assert e.value.status == Status.ERR_SHAPE
@@ -136,7 +136,7 @@ def test_grid_errors(mrope_case) -> None:
 
 def test_more_tokens_than_max_tokens_is_capacity_error(f32_case) -> None:
     path, tokens, _ = f32_case
-    with Pruner(path, max_tokens=8, threads=1) as p:
+    with Pruner(path, max_tokens=8, num_threads=1) as p:
         assert p.max_tokens == 8
         with pytest.raises(CapacityError) as e:
             p.score(tokens[:9])
@@ -151,7 +151,7 @@ def test_non_finite_tokens_are_rejected(f32_case, value) -> None:
     path, tokens, _ = f32_case
     bad = tokens.copy()
     bad[3, 5] = value
-    with Pruner(path, threads=1) as p:
+    with Pruner(path, num_threads=1) as p:
         with pytest.raises(NonFiniteError) as e:
             p.score(bad)
         assert e.value.status == Status.ERR_NON_FINITE and e.value.message
@@ -160,7 +160,7 @@ def test_non_finite_tokens_are_rejected(f32_case, value) -> None:
 def test_topk_arguments(f32_case) -> None:
     path, _, _ = f32_case
     scores = np.array([0.5, 2.0, 2.0, -1.0, 3.0], dtype=np.float32)
-    with Pruner(path, threads=1) as p:
+    with Pruner(path, num_threads=1) as p:
         assert p.topk(scores, 2).tolist() == [1, 4]  # tie 1 vs 2 goes to the lower index
         assert p.topk(scores.astype(np.float64), 3).tolist() == [1, 2, 4]
         assert p.topk(scores, 5).tolist() == [0, 1, 2, 3, 4]
@@ -185,7 +185,7 @@ def test_keep_count_and_prune_arguments(f32_case) -> None:
     for n, r in ((0, 0.5), (10, 0.0), (10, 1.5), (10, math.nan), (10, -0.1), (2.5, 0.5)):
         with pytest.raises(InvalidArgumentError):
             fp.keep_count(n, r)
-    with Pruner(path, threads=1) as p:
+    with Pruner(path, num_threads=1) as p:
         assert p.keep_count(37, 0.5) == 18
         with pytest.raises(InvalidArgumentError, match="exactly one"):
             p.prune(tokens)
@@ -199,7 +199,7 @@ def test_keep_count_and_prune_arguments(f32_case) -> None:
 
 def test_closed_handle(f32_case) -> None:
     path, tokens, _ = f32_case
-    p = Pruner(path, threads=1)
+    p = Pruner(path, num_threads=1)
     with p as same:
         assert same is p and not p.closed
     assert p.closed
@@ -217,7 +217,7 @@ def test_closed_handle(f32_case) -> None:
 
 def test_garbage_collection_destroys_the_handle(f32_case) -> None:
     path, _, _ = f32_case
-    p = Pruner(path, threads=1)
+    p = Pruner(path, num_threads=1)
     finalizer = p._finalizer
     assert finalizer.alive
     del p

@@ -13,7 +13,7 @@ from fastdrive_pruner._arrays import as_token_view
 @pytest.fixture
 def pruner(f32_case):
     path, _, _ = f32_case
-    with Pruner(path, max_tokens=128, threads=1) as p:
+    with Pruner(path, max_tokens=128, num_threads=1) as p:
         yield p
 
 
@@ -110,6 +110,9 @@ def test_prune_returns_original_rows_in_original_dtype(pruner, f32_case) -> None
     np.testing.assert_array_equal(kept, half[idx])
     tb = torch.from_numpy(tokens).to(torch.bfloat16)
     idx_t, kept_t = pruner.prune(tb, k=5)
+    # torch in, torch out: the indices too, so both index the host's tensors alike
     assert isinstance(kept_t, torch.Tensor) and kept_t.dtype == torch.bfloat16
-    assert torch.equal(kept_t, tb[torch.from_numpy(idx_t)])
-    assert idx_t.dtype == np.int64 and list(idx_t) == sorted(idx_t)
+    assert isinstance(idx_t, torch.Tensor) and idx_t.dtype == torch.int64
+    assert torch.equal(kept_t, tb[idx_t])
+    assert idx_t.tolist() == sorted(idx_t.tolist())
+    assert isinstance(idx, np.ndarray) and isinstance(kept, np.ndarray)  # numpy in, numpy out

@@ -181,8 +181,8 @@ def test_default_options_and_describe(library, f32_case) -> None:
     opts = library.fastdrive_pruner_default_options()
     assert (opts.struct_size, opts.max_tokens, opts.num_threads, opts.compute) == (16, 4096, 0, 0)
     path, _, _ = f32_case
-    with fp.Pruner(path, max_tokens=100, threads=2) as p:
-        assert (p.hidden_size, p.intermediate_size, p.num_heads, p.num_kv_heads, p.head_dim) == (64, 128, 4, 2, 16)
+    with fp.Pruner(path, max_tokens=100, num_threads=2) as p:
+        assert (p.hidden_size, p.intermediate_size, p.num_attention_heads, p.num_key_value_heads, p.head_dim) == (64, 128, 4, 2, 16)
         assert (p.rope, p.attention, p.max_tokens, p.num_threads, p.compute) == ("none", "bidirectional", 100, 2, "f32")
         d, i, h, kv, hd = 64, 128, 4, 2, 16
         assert p.parameter_count == d + d + (h * hd * d + h * hd) + 2 * (kv * hd * d + kv * hd) + d * h * hd + d + 3 * i * d + d + 1

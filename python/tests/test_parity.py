@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 from conftest import CASES, assert_same_topk_up_to_ties, assert_scores_close, case_files
 
-from fastdrive_pruner import Pruner, UnsupportedError, schema
+from fastdrive_pruner import Pruner, ShapeError, UnsupportedError, schema
 from fastdrive_pruner.reference import transformers_layer, weights
 
 
 @pytest.mark.parametrize("name", [c["name"] for c in CASES])
 def test_committed_fixture_parity(name: str) -> None:
     path, tokens, ref, grid = case_files(name)
-    with Pruner(path, max_tokens=256, threads=1) as p:
+    with Pruner(path, max_tokens=256, num_threads=1) as p:
         scores = p.score(tokens, grid=grid)
         assert_scores_close(scores, ref)
         n = len(tokens)
@@ -51,29 +51,38 @@ def test_fresh_model_parity_nonsquare_grid(fresh_model) -> None:
     path, config, stored = fresh_model
     tokens = weights.random_tokens(48, 128, seed=7)
     ref = transformers_layer.reference_scores(stored, config, tokens, 6, 8)
-    with Pruner(path, max_tokens=64, threads=1) as p:
+    with Pruner(path, max_tokens=64, num_threads=1) as p:
         assert p.config == config
         scores = p.score(tokens, grid=(6, 8))
         assert_scores_close(scores, ref)
         assert_same_topk_up_to_ties(p.topk(scores, 24), ref, 24)
 
 
-def test_fresh_model_square_grid_is_the_default_under_mrope(fresh_model) -> None:
+def test_fresh_model_under_mrope_needs_the_grid(fresh_model) -> None:
+    """Under M-RoPE the grid sets every position: a perfect-square N is not assumed square (a 16:9
+    camera's 36 x 64 = 2304 tokens are also 48 x 48); only N = 1 has a single possible grid."""
     path, config, stored = fresh_model
     tokens = weights.random_tokens(49, 128, seed=8)
     ref = transformers_layer.reference_scores(stored, config, tokens, 7, 7)
-    with Pruner(path, max_tokens=64, threads=1) as p:
-        assert_scores_close(p.score(tokens), ref)  # grid=None -> 7×7
-        indices, kept = p.prune(tokens, ratio=0.5)
+    with Pruner(path, max_tokens=64, num_threads=1) as p:
+        for call in (lambda: p.score(tokens), lambda: p.prune(tokens, ratio=0.5), lambda: p.select(tokens, 3)):
+            with pytest.raises(ShapeError, match="grid"):
+                call()
+        assert_scores_close(p.score(tokens, grid=(7, 7)), ref)
+        indices, kept = p.prune(tokens, ratio=0.5, grid=(7, 7))
         assert len(indices) == 24
         assert_same_topk_up_to_ties(indices, ref, 24)
+        one = tokens[:1]
+        np.testing.assert_array_equal(p.score(one), p.score(one, grid=(1, 1)))
+        # policies that do not score need no grid
+        assert p.select(tokens, 3, policy="uniform").tolist() == [8, 24, 40]
 
 
 def test_bf16_compute_meets_spec_or_is_reported_unsupported(mrope_case) -> None:
     """SPEC: bf16 compute keeps >= 97 % of the top-K at K = N/2; a build without it says UNSUPPORTED."""
     path, tokens, ref, grid = mrope_case
     try:
-        p = Pruner(path, compute="bf16", threads=1)
+        p = Pruner(path, compute="bf16", num_threads=1)
     except UnsupportedError as e:
         assert e.status == 8 and "bf16" in str(e).lower()
         return

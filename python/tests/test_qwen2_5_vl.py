@@ -63,7 +63,7 @@ def pruner_path(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def pruner(pruner_path):
-    with Pruner(pruner_path, max_tokens=256, threads=1) as p:
+    with Pruner(pruner_path, max_tokens=256, num_threads=1) as p:
         yield p
 
 
@@ -255,7 +255,7 @@ def test_per_image_ratios_and_a_path_instead_of_a_pruner(model, pruner_path) -> 
 def test_frame_by_frame_scoring_when_the_batch_does_not_fit(model, pruner_path) -> None:
     grids = [[1, 6, 8], [1, 4, 4]]
     inputs = batch([prompt(grids)], grids)
-    with Pruner(pruner_path, max_tokens=12, threads=1) as small, Pruner(pruner_path, max_tokens=256, threads=1) as big:
+    with Pruner(pruner_path, max_tokens=12, num_threads=1) as small, Pruner(pruner_path, max_tokens=256, num_threads=1) as big:
         a = fdq.prune_inputs(model, small, **inputs, ratio=0.5)
         b = fdq.prune_inputs(model, big, **inputs, ratio=0.5, batch_frames=False)
     for x, y in zip(a.kept, b.kept):
@@ -277,7 +277,7 @@ def no_model_work(model, monkeypatch):
 def test_pruner_of_another_hidden_size_fails_clearly(no_model_work, tmp_path) -> None:
     path = _write_pruner(tmp_path / "pruner32.safetensors", 32)
     inputs = batch([prompt(GRIDS_2)], GRIDS_2)
-    with Pruner(path, threads=1) as p, pytest.raises(ShapeError, match=r"hidden size 32 .* output size 64"):
+    with Pruner(path, num_threads=1) as p, pytest.raises(ShapeError, match=r"hidden size 32 .* output size 64"):
         fdq.prune_inputs(no_model_work, p, **inputs, ratio=0.5)
 
 
@@ -313,7 +313,7 @@ def test_bad_keep_ratio_or_k_fails_first(no_model_work, pruner, kw) -> None:
 
 def test_frame_larger_than_the_pruner_capacity_fails_first(no_model_work, pruner_path) -> None:
     inputs = batch([prompt(GRIDS_2)], GRIDS_2)
-    with Pruner(pruner_path, max_tokens=8, threads=1) as p, pytest.raises(CapacityError, match="max_tokens >= 12"):
+    with Pruner(pruner_path, max_tokens=8, num_threads=1) as p, pytest.raises(CapacityError, match="max_tokens >= 12"):
         fdq.prune_inputs(no_model_work, p, **inputs, ratio=0.5)
 
 

@@ -5,14 +5,14 @@ import numpy as np
 import pytest
 from conftest import case_files
 
-from fastdrive_pruner import CapacityError, InvalidArgumentError, NonFiniteError, Policy, Pruner, UnsupportedError, _lib
+from fastdrive_pruner import CapacityError, InvalidArgumentError, NonFiniteError, Policy, Pruner, ShapeError, UnsupportedError, _lib
 from fastdrive_pruner.reference import weights
 
 
 @pytest.fixture
 def mrope():
     path, tokens, _, grid = case_files("mrope_bidir_f32_5x7")
-    with Pruner(path, max_tokens=256, threads=1) as p:
+    with Pruner(path, max_tokens=256, num_threads=1) as p:
         yield p, tokens, grid
 
 
@@ -72,7 +72,9 @@ def test_select_argument_errors(mrope) -> None:
 def test_score_batch(mrope) -> None:
     p, tokens, grid = mrope
     frames = [weights.random_tokens(35, 64, seed=s) for s in range(3)] + [weights.random_tokens(36, 64, seed=9)]
-    grids = [grid, grid, (7, 5), None]  # None: 36 tokens -> the 6×6 default grid
+    grids = [grid, grid, (7, 5), (6, 6)]
+    with pytest.raises(ShapeError, match="frame 3: .*grid"):  # rope = mrope: no grid is guessed
+        p.score_batch(frames, grids[:3] + [None])
     if not _lib.has_function("fastdrive_pruner_score_batch"):
         with pytest.raises(UnsupportedError, match="score_batch"):
             p.score_batch(frames, grids)

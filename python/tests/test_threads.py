@@ -17,9 +17,9 @@ def _frames(n_frames: int, n: int, dim: int):
 def test_four_handles_in_four_threads_match_serial() -> None:
     path, _, _, grid = case_files("mrope_bidir_f32_3x43")
     frames = _frames(12, 129, 64)
-    with Pruner(path, threads=1) as p:
+    with Pruner(path, num_threads=1) as p:
         serial = [p.score(f, grid=grid) for f in frames]
-    handles = [Pruner(path, threads=1) for _ in range(4)]
+    handles = [Pruner(path, num_threads=1) for _ in range(4)]
     try:
 
         def work(h: int):
@@ -44,7 +44,7 @@ def test_four_handles_in_four_threads_match_serial() -> None:
 def test_one_handle_shared_by_threads_is_serialised() -> None:
     path, _, _, grid = case_files("mrope_bidir_f32_5x7")
     frames = _frames(8, 35, 64)
-    with Pruner(path, threads=1) as p:
+    with Pruner(path, num_threads=1) as p:
         serial = [p.score(f, grid=grid) for f in frames]
         with ThreadPoolExecutor(max_workers=4) as pool:
             shared = list(pool.map(lambda f: p.score(f, grid=grid), frames))

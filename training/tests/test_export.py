@@ -123,7 +123,7 @@ def test_runtime_scores_match_module(tmp_path, rope, attention, dtype):
     tokens = torch.randn(1, 35, 128)
     with torch.no_grad():
         expected = module(tokens, (5, 7))[0].numpy()
-    with Pruner(str(path), max_tokens=64, threads=2) as runtime:
+    with Pruner(str(path), max_tokens=64, num_threads=2) as runtime:
         got = runtime.score(tokens[0].numpy(), grid=(5, 7))
     assert np.abs(got - expected).max() <= 1e-3 * max(1.0, np.abs(expected).max())
 
@@ -139,6 +139,6 @@ def test_shipped_model_runs_in_the_runtime():
     tokens = torch.randn(1, 196, module.cfg.hidden_size)
     with torch.no_grad():
         expected = module(tokens, (14, 14))[0].numpy()
-    with Pruner(str(path), max_tokens=196, threads=2) as runtime:
+    with Pruner(str(path), max_tokens=196, num_threads=2) as runtime:
         got = runtime.score(tokens[0].numpy(), grid=(14, 14))
     assert np.abs(got - expected).max() <= 1e-3 * max(1.0, np.abs(expected).max())

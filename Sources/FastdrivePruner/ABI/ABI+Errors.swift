@@ -49,10 +49,9 @@ public func fastdrive_status_string(_ s: fastdrive_status) -> UnsafePointer<CCha
 
 @c @implementation
 public func fastdrive_pruner_last_error(_ p: OpaquePointer?) -> UnsafePointer<CChar>? {
-    if p == nil { return UnsafePointer(ThreadErrorSlot.current.text) }
-    guard let handle = HandleBox.borrow(p) else {
-        let text: StaticString = "fastdrive_pruner_last_error: not a live handle (destroyed, or not from fastdrive_pruner_create)"
-        return UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)
-    }
+    // A pointer that is not a live handle (destroyed, or never created) has no slot of its own;
+    // the call that was refused for it wrote the calling thread's slot, naming itself
+    // ("fastdrive_pruner_score: p is not a live handle ..."), so that is the message to return.
+    guard let handle = HandleBox.borrow(p) else { return UnsafePointer(ThreadErrorSlot.current.text) }
     return UnsafePointer(handle.lastError.text)
 }

@@ -5,9 +5,6 @@ import CFastdrivePruner
 import Glibc  // strdup
 #endif
 
-/// The 1.0 size of fastdrive_pruner_options: the smallest struct_size accepted.
-private let optionsSizeV1 = UInt32(16)
-
 @c @implementation
 public func fastdrive_pruner_default_options() -> fastdrive_pruner_options {
     fastdrive_pruner_options(struct_size: UInt32(MemoryLayout<fastdrive_pruner_options>.size),
@@ -26,9 +23,13 @@ public func fastdrive_pruner_create(_ weightsPath: UnsafePointer<CChar>?,
     guard let weightsPath else {
         return fail(.invalidArgument("weights_path is NULL"), function: #function)
     }
+    _ = ProcessExit.registered
+    guard ProcessExit.enter() else { return fail(ProcessExit.refusal, function: #function) }
+    defer { ProcessExit.leave() }
     do throws(PrunerError) {
         let opts = try readOptions(options)
-        let pruner = try Pruner(path: String(cString: weightsPath), options: opts)
+        // The path's bytes go to open() as given: no UTF-8 decoding (a Latin-1 name must work).
+        let pruner = try Pruner(path: RawPath(cString: weightsPath), options: opts)
         out.pointee = HandleBox.open(PrunerHandle(pruner: pruner))
         return FASTDRIVE_OK
     } catch {
@@ -36,17 +37,10 @@ public func fastdrive_pruner_create(_ weightsPath: UnsafePointer<CChar>?,
     }
 }
 
-/// Reads min(struct_size, our size) bytes of the caller's options; the rest stay defaults.
+/// The caller's options (NULL = defaults), validated.
 private func readOptions(_ p: UnsafePointer<fastdrive_pruner_options>?) throws(PrunerError) -> PrunerOptions {
     guard let p else { return try PrunerOptions() }
-    let size = UnsafeRawPointer(p).loadUnaligned(as: UInt32.self)
-    guard size >= optionsSizeV1 else {
-        throw .invalidArgument("options->struct_size = \(size); expected sizeof(fastdrive_pruner_options) (>= \(optionsSizeV1))")
-    }
-    var o = fastdrive_pruner_options()
-    withUnsafeMutableBytes(of: &o) { dst in
-        dst.copyMemory(from: UnsafeRawBufferPointer(start: p, count: min(Int(size), dst.count)))
-    }
+    let o = try fastdrive_pruner_options.read(p, name: "options")
     return try PrunerOptions(maxTokens: Int(o.max_tokens), threads: Int(o.num_threads), compute: Int32(bitPattern: o.compute.rawValue))
 }
 
@@ -63,11 +57,6 @@ public func fastdrive_pruner_describe(_ p: OpaquePointer?, _ out: UnsafeMutableP
     }
     guard let out else {
         return fail(.invalidArgument("out is NULL"), function: #function, handle: handle)
-    }
-    let size = UnsafeRawPointer(out).loadUnaligned(as: UInt32.self)
-    guard size >= 8 else {
-        return fail(.invalidArgument("out->struct_size = \(size); set it to sizeof(fastdrive_pruner_info)"),
-                    function: #function, handle: handle)
     }
     let pruner = handle.pruner, c = pruner.config
     var info = fastdrive_pruner_info()
@@ -87,10 +76,10 @@ public func fastdrive_pruner_describe(_ p: OpaquePointer?, _ out: UnsafeMutableP
     info.attention = fastdrive_attention(rawValue: UInt32(c.attention.rawValue))
     info.mrope_section = (Int32(c.mropeSection[0]), Int32(c.mropeSection[1]), Int32(c.mropeSection[2]))
     info.arena_bytes = Int64(pruner.arenaBytes)
-    // Keep the caller's struct_size: fill only what both sides know.
-    withUnsafeBytes(of: &info) { src in
-        UnsafeMutableRawPointer(out).advanced(by: 4)
-            .copyMemory(from: src.baseAddress! + 4, byteCount: min(Int(size), src.count) - 4)
+    do throws(PrunerError) {
+        try info.write(to: out, name: "out")
+    } catch {
+        return fail(error, function: #function, handle: handle)
     }
     return FASTDRIVE_OK
 }

@@ -10,8 +10,10 @@ public func fastdrive_pruner_score(_ p: OpaquePointer?, _ tokens: UnsafePointer<
     }
     guard let tokens else { return fail(.invalidArgument("tokens is NULL"), function: #function, handle: handle) }
     guard let scores else { return fail(.invalidArgument("scores is NULL"), function: #function, handle: handle) }
+    guard ProcessExit.enter() else { return fail(ProcessExit.refusal, function: #function, handle: handle) }
+    defer { ProcessExit.leave() }
     do throws(PrunerError) {
-        let view = try tokenView(tokens.pointee, name: "tokens")
+        let view = try TokenView(tokens.pointee, name: "tokens")
         try handle.pruner.score(view, into: MatrixView(base: scores, rows: 1, cols: view.n))
         return FASTDRIVE_OK
     } catch {
@@ -31,21 +33,22 @@ public func fastdrive_pruner_score_batch(_ p: OpaquePointer?, _ frames: UnsafePo
         return fail(.invalidArgument("n_frames = \(count) is outside 1...\(FrameList.capacity)"), function: #function, handle: handle)
     }
     let pruner = handle.pruner
+    guard ProcessExit.enter() else { return fail(ProcessExit.refusal, function: #function, handle: handle) }
+    defer { ProcessExit.leave() }
     do throws(PrunerError) {
         pruner.beginBatch()
         for f in 0..<Int(count) {
-            try pruner.addFrame(try tokenView(frames[f], name: "frames[\(f)]"), index: f)
+            do {
+                try pruner.addFrame(try TokenView(frames[f], name: "frames[\(f)]"), index: f)
+            } catch {
+                // Every per-frame check (data, dtype, stride, dim, capacity, grid, values) names
+                // the frame: the host has up to 64 of them to look through.
+                throw error.renamingTokens("frames[\(f)]")
+            }
         }
         try pruner.scoreBatch(into: MatrixView(base: scores, rows: 1, cols: pruner.batchTokens))
         return FASTDRIVE_OK
     } catch {
         return fail(error, function: #function, handle: handle)
     }
-}
-
-/// Turns a C token view into a validated TokenView (`name` labels messages: "tokens->dim").
-private func tokenView(_ t: fastdrive_tokens, name: @autoclosure () -> String) throws(PrunerError) -> TokenView {
-    guard let data = t.data else { throw .invalidArgument("\(name())->data is NULL") }
-    return try TokenView(base: data, dtype: Int32(bitPattern: t.dtype.rawValue), n: Int(t.n_tokens), dim: Int(t.dim),
-                         stride: Int(t.row_stride), gridH: Int(t.grid_h), gridW: Int(t.grid_w))
 }

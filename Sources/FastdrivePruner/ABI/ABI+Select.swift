@@ -2,9 +2,6 @@
 
 import CFastdrivePruner
 
-/// sizeof(fastdrive_select_params) in 1.0: the smallest struct_size accepted.
-private let selectParamsV1Size = 48
-
 @c @implementation
 public func fastdrive_select(_ p: OpaquePointer?, _ tokens: UnsafePointer<fastdrive_tokens>?,
                              _ params: UnsafePointer<fastdrive_select_params>?,
@@ -15,22 +12,11 @@ public func fastdrive_select(_ p: OpaquePointer?, _ tokens: UnsafePointer<fastdr
     guard let tokens else { return fail(.invalidArgument("tokens is NULL"), function: #function, handle: handle) }
     guard let params else { return fail(.invalidArgument("params is NULL"), function: #function, handle: handle) }
     guard let indices else { return fail(.invalidArgument("indices is NULL"), function: #function, handle: handle) }
-    // Read only the bytes the caller declared (ABI growth, H7); later fields stay zero = default.
-    let declared = Int(params.pointee.struct_size)
-    guard declared >= selectParamsV1Size else {
-        return fail(.invalidArgument("params->struct_size = \(declared) is smaller than the 1.0 size \(selectParamsV1Size) (set it to sizeof(fastdrive_select_params))"),
-                    function: #function, handle: handle)
-    }
-    var q = fastdrive_select_params()
-    withUnsafeMutableBytes(of: &q) { dst in
-        dst.copyMemory(from: UnsafeRawBufferPointer(start: UnsafeRawPointer(params),
-                                                    count: min(declared, MemoryLayout<fastdrive_select_params>.size)))
-    }
-    let t = tokens.pointee
-    guard let data = t.data else { return fail(.invalidArgument("tokens->data is NULL"), function: #function, handle: handle) }
+    guard ProcessExit.enter() else { return fail(ProcessExit.refusal, function: #function, handle: handle) }
+    defer { ProcessExit.leave() }
     do throws(PrunerError) {
-        let view = try TokenView(base: data, dtype: Int32(bitPattern: t.dtype.rawValue), n: Int(t.n_tokens),
-                                 dim: Int(t.dim), stride: Int(t.row_stride), gridH: Int(t.grid_h), gridW: Int(t.grid_w))
+        let q = try fastdrive_select_params.read(params, name: "params")
+        let view = try TokenView(tokens.pointee, name: "tokens")
         let request = try SelectionRequest(policy: q.policy.rawValue, k: q.k, aux: q.aux, auxCount: q.aux_count,
                                            importantRatio: q.important_ratio, seed: q.seed, n: view.n)
         try handle.pruner.select(view, request, into: IndexBuffer(base: indices, count: request.k))

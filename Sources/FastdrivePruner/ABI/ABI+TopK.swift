@@ -10,13 +10,19 @@ public func fastdrive_pruner_topk(_ p: OpaquePointer?, _ scores: UnsafePointer<F
     }
     guard let scores else { return fail(.invalidArgument("scores is NULL"), function: #function, handle: handle) }
     guard let indices else { return fail(.invalidArgument("indices is NULL"), function: #function, handle: handle) }
-    guard n >= 1, n <= Int64(Int32.max) else {
+    guard n >= 1 else {
         return fail(.invalidArgument("n = \(n); need at least 1 score"), function: #function, handle: handle)
+    }
+    let maxTokens = handle.pruner.options.maxTokens
+    guard n <= Int64(maxTokens) else {
+        return fail(.capacity("n = \(n) scores but the handle was created with max_tokens = \(maxTokens)"),
+                    function: #function, handle: handle)
     }
     guard k >= 1, k <= n else {
         return fail(.invalidArgument("k = \(k) is outside 1...n (n = \(n))"), function: #function, handle: handle)
     }
     do throws(PrunerError) {
+        // `indices` may overlap `scores`: Pruner.topK ranks a copy staged in the arena.
         try handle.pruner.topK(VectorView(base: scores, count: Int(n)), k: Int(k),
                                into: IndexBuffer(base: indices, count: Int(k)))
         return FASTDRIVE_OK

@@ -1,6 +1,10 @@
 // HandleBox.swift — the opaque fastdrive_pruner* ⇄ Swift object mapping, and the live-handle set.
 
-import Synchronization
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 /// What a `fastdrive_pruner *` points at: the pruner and its fixed 256-byte error slot.
 final class PrunerHandle {
@@ -16,7 +20,33 @@ final class PrunerHandle {
 /// Handles from create that destroy has not released yet. Checking membership lets every entry
 /// point turn a destroyed (or never-created) handle into INVALID_ARGUMENT instead of a crash,
 /// unless the allocator has since reused the address for a new handle.
-private let liveHandles = Mutex<Set<UInt>>([])
+///
+/// Guarded by a pthread mutex that fork handlers take around fork(): a child forked while
+/// another thread was inside the lock would otherwise inherit it locked, and every call in the
+/// child would block for ever.
+private final class LiveHandles: @unchecked Sendable {
+    private var set: Set<UInt> = []
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(m, nil)
+        return m
+    }()
+
+    init() {
+        pthread_atfork({ liveHandles.lock() }, { liveHandles.unlock() }, { liveHandles.unlock() })
+    }
+
+    func lock() { pthread_mutex_lock(mutex) }
+    func unlock() { pthread_mutex_unlock(mutex) }
+
+    func withLock<R>(_ body: (inout Set<UInt>) -> R) -> R {
+        lock()
+        defer { unlock() }
+        return body(&set)
+    }
+}
+
+private let liveHandles = LiveHandles()
 
 enum HandleBox {
     /// Retains `handle` and returns the pointer the host holds.

@@ -22,7 +22,13 @@ public final class Pruner {
     private let similarityPasses: SimilarityPasses
     private let arena: Arena
 
-    public init(path: String, options: PrunerOptions) throws(PrunerError) {
+    /// Loads the weight file at `path`, given as UTF-8 text (tools and tests).
+    public convenience init(path: String, options: PrunerOptions) throws(PrunerError) {
+        try self.init(path: RawPath(path), options: options)
+    }
+
+    /// Loads the weight file at `path`, given as the bytes the host passed (any encoding).
+    public init(path: RawPath, options: PrunerOptions) throws(PrunerError) {
         let file = try MappedFile(path: path)
         header = try SafetensorsHeader(file: file.bytes)
         config = try PrunerConfig(metadata: header.metadata)
@@ -78,7 +84,7 @@ public final class Pruner {
         }
         let rows = model.appendFrame(tokens: t.n, gridW: t.gridW)
         if let (row, col) = t.convert(rows: 0, count: t.n, into: rows) {
-            throw .nonFinite("\(index.map { "frame \($0), " } ?? "")token \(row), element \(col) is NaN or Inf")
+            throw .nonFinite("token \(row), element \(col) is NaN or Inf")
         }
     }
 
@@ -134,7 +140,8 @@ public final class Pruner {
     }
 
     /// Indices of the k highest of `scores` (1 × n) into `out` (1 × k), ascending; ties to the
-    /// lower index. NaN scores are rejected; nothing is written on error.
+    /// lower index. NaN scores are rejected; nothing is written on error. `out` may overlap
+    /// `scores` (a host reusing one buffer): the ranking reads a copy staged in the arena.
     func topK(_ scores: VectorView, k: Int, into out: IndexBuffer) throws(PrunerError) {
         let n = scores.count
         guard n >= 1 else { throw .invalidArgument("n = \(n); need at least 1 score") }
@@ -145,7 +152,7 @@ public final class Pruner {
         if let bad = Kernels.firstNaN(scores) {
             throw .nonFinite("scores[\(bad)] is NaN")
         }
-        TopK.select(scores, k: k, into: out)
+        TopK.select(stage(scores), k: k, into: out)
     }
 
     /// fastdrive_select: request.k ascending indices of `tokens` by the request's policy
@@ -164,6 +171,20 @@ public final class Pruner {
                 throw .nonFinite("token \(row), element \(col) is NaN or Inf")
             }
         }
-        Selection.run(request, n: n, scratch: scratch, passes: similarityPasses, into: out)
+        // RECONPRUNER and ATTENTION rank `aux` while writing `out`, which may overlap it: rank a
+        // copy. (VISPRUNER reads aux only before it writes, the other policies never.)
+        var staged = request
+        if let aux = request.aux, request.policy == .reconPruner || request.policy == .attention {
+            staged.aux = stage(aux)
+        }
+        Selection.run(staged, n: n, scratch: scratch, passes: similarityPasses, into: out)
+    }
+
+    /// A copy of the host's `values` in the arena's selection scores (n <= max_tokens, its size),
+    /// so that writing the host's output cannot change what is being ranked. O(n), no allocation.
+    private func stage(_ values: VectorView) -> VectorView {
+        let scratch = model.workspace.selection.scores
+        Kernels.copy(out: scratch.row(values.count), values.asRow)
+        return scratch.prefix(values.count)
     }
 }

@@ -17,15 +17,30 @@ final class MappedFile: @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
     private let mapping: UnsafeMutableRawPointer?
 
-    init(path: String) throws(PrunerError) {
-        let fd = open(path, O_RDONLY | O_CLOEXEC)
+    /// Opens, checks and maps the file at `path` (its bytes as given: see RawPath).
+    ///
+    /// Never blocks: the type is checked with stat() before open, and open itself is
+    /// non-blocking, so a FIFO without a writer (whose plain open would wait for one for ever),
+    /// a terminal or a device is refused as "not a regular file" even if the path is swapped
+    /// between the two checks. O_NOCTTY: opening a terminal must not make it ours.
+    init(path: RawPath) throws(PrunerError) {
+        var st = stat()
+        guard path.withCString({ stat($0, &st) }) == 0 else {
+            let reason = Self.describeErrno()
+            throw .io("cannot open '\(path)': \(reason)")
+        }
+        try Self.requireRegular(st, path)
+        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
         guard fd >= 0 else {
-            throw .io("cannot open '\(path)': \(Self.describeErrno())")
+            let reason = Self.describeErrno()
+            throw .io("cannot open '\(path)': \(reason)")
         }
         defer { close(fd) }
-        var st = stat()
-        guard fstat(fd, &st) == 0 else { throw .io("cannot stat '\(path)': \(Self.describeErrno())") }
-        guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io("'\(path)' is not a regular file") }
+        guard fstat(fd, &st) == 0 else {
+            let reason = Self.describeErrno()
+            throw .io("cannot stat '\(path)': \(reason)")
+        }
+        try Self.requireRegular(st, path)
         let length = Int(st.st_size)
         if length == 0 {
             // mmap of 0 bytes fails; an empty file is a format error (S1), not an I/O one.
@@ -35,7 +50,8 @@ final class MappedFile: @unchecked Sendable {
         }
         let p = mmap(nil, length, PROT_READ, MAP_PRIVATE, fd, 0)
         guard let p, p != MAP_FAILED else {
-            throw .io("cannot map '\(path)' (\(length) bytes): \(Self.describeErrno())")
+            let reason = Self.describeErrno()
+            throw .io("cannot map '\(path)' (\(length) bytes): \(reason)")
         }
         mapping = p
         bytes = UnsafeRawBufferPointer(start: p, count: length)
@@ -61,6 +77,25 @@ final class MappedFile: @unchecked Sendable {
         let base = Int(bitPattern: mapping)
         guard hi > lo, lo >= base, hi <= base + bytes.count else { return }
         _ = madvise(UnsafeMutableRawPointer(bitPattern: lo), hi - lo, MADV_DONTNEED)
+    }
+
+    /// The path as UTF-8 text (tools and tests).
+    convenience init(path: String) throws(PrunerError) {
+        try self.init(path: RawPath(path))
+    }
+
+    private static func requireRegular(_ st: stat, _ path: RawPath) throws(PrunerError) {
+        let kind: String
+        switch st.st_mode & S_IFMT {
+        case S_IFREG: return
+        case S_IFDIR: kind = "a directory"
+        case S_IFIFO: kind = "a FIFO"
+        case S_IFCHR: kind = "a character device"
+        case S_IFBLK: kind = "a block device"
+        case S_IFSOCK: kind = "a socket"
+        default: kind = "not a regular file"
+        }
+        throw .io("'\(path)' is \(kind), not a regular file")
     }
 
     static func describeErrno() -> String {

@@ -38,8 +38,8 @@ enum SelectionPolicy: UInt32, CaseIterable, Sendable {
 struct SelectionRequest {
     let policy: SelectionPolicy
     let k: Int
-    /// Host per-token scores ([n], no NaN), or nil.
-    let aux: VectorView?
+    /// Host per-token scores ([n], no NaN), or nil; Pruner.select may point it at a staged copy.
+    var aux: VectorView?
     /// VisPruner's share of K taken by importance, in (0, 1].
     let importantRatio: Double
     let seed: UInt64

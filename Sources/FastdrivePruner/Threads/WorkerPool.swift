@@ -5,6 +5,12 @@
 // Workers are created at create and parked on a condition variable between jobs; a job is a
 // preallocated ParallelJob object published for the duration of `run`, so dispatching
 // allocates nothing.
+//
+// fork: a child process inherits the pool's memory but none of its threads. The pool records
+// the pid that created it; in any other process `run` executes every task inline on the calling
+// thread (same results: tasks are independent and per-worker scratch is indexed by worker), and
+// `deinit` neither wakes nor joins threads that do not exist there, nor destroys a mutex or
+// condition variable that a parent's thread may have held or waited on at the fork.
 
 #if canImport(Glibc)
 import Glibc
@@ -16,6 +22,8 @@ import Synchronization
 final class WorkerPool: @unchecked Sendable {
     /// Threads taking part in a job, the calling thread included.
     let threadCount: Int
+    /// The process whose threads these are (see the fork note above).
+    private let ownerPID = getpid()
 
     private let mutex = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
     private let wake = UnsafeMutablePointer<pthread_cond_t>.allocate(capacity: 1)
@@ -58,6 +66,15 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     deinit {
+        if getpid() != ownerPID {
+            // A forked child: the workers are the parent's, and the parent's threads may have held
+            // the mutex or waited on the conditions at the fork (glibc's cond_destroy would wait
+            // for those waiters for ever). Free the memory only.
+            finished.deallocate()
+            wake.deallocate()
+            mutex.deallocate()
+            return
+        }
         shutdown()
         pthread_cond_destroy(finished)
         pthread_cond_destroy(wake)
@@ -77,10 +94,11 @@ final class WorkerPool: @unchecked Sendable {
     }
 
     /// Runs job.run(task:worker:) for every task in 0..<tasks across the pool and returns when
-    /// all are done. Tasks are handed out dynamically. No allocation.
+    /// all are done. Tasks are handed out dynamically. No allocation. In a forked child (no
+    /// workers there) every task runs inline on the calling thread.
     func run(tasks: Int, _ job: any ParallelJob) {
         guard tasks > 0 else { return }
-        if threadCount == 1 || tasks == 1 {
+        if threadCount == 1 || tasks == 1 || getpid() != ownerPID {
             for t in 0..<tasks { job.run(task: t, worker: 0) }
             return
         }

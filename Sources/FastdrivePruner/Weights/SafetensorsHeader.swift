@@ -24,6 +24,11 @@ public struct SafetensorsHeader: Sendable {
 
     /// Maps the file at `path` and validates its header (tools: `inspect`).
     public static func read(path: String) throws(PrunerError) -> SafetensorsHeader {
+        try read(path: RawPath(path))
+    }
+
+    /// As `read(path:)`, for a path given as bytes (any encoding).
+    public static func read(path: RawPath) throws(PrunerError) -> SafetensorsHeader {
         let file = try MappedFile(path: path)
         return try withExtendedLifetime(file) { () throws(PrunerError) in try SafetensorsHeader(file: file.bytes) }
     }

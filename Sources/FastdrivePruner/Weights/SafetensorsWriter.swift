@@ -24,6 +24,12 @@ public enum SafetensorsWriter {
     /// Writes `tensors` with `metadata` to `path`, storing every tensor as `dtype`; returns bytes written.
     public static func write(path: String, tensors: [NamedTensor], metadata: [(key: String, value: String)],
                              dtype: ElementType) throws(PrunerError) -> Int {
+        try write(path: RawPath(path), tensors: tensors, metadata: metadata, dtype: dtype)
+    }
+
+    /// As above, for a path given as bytes (any encoding).
+    public static func write(path: RawPath, tensors: [NamedTensor], metadata: [(key: String, value: String)],
+                             dtype: ElementType) throws(PrunerError) -> Int {
         var entries: [String] = []
         var offset = 0
         for t in tensors {
@@ -36,8 +42,10 @@ public enum SafetensorsWriter {
         // Pad with spaces to a multiple of 8 so the data (and every F32 tensor) is aligned.
         while header.count % 8 != 0 { header.append(0x20) }
 
-        guard let f = fopen(path, "wb") else { throw .io("cannot write '\(path)': \(MappedFile.describeErrno())") }
-        defer { fclose(f) }
+        guard let f = path.withCString({ fopen($0, "wb") }) else {
+            let reason = MappedFile.describeErrno()
+            throw .io("cannot write '\(path)': \(reason)")
+        }
         var n = UInt64(header.count).littleEndian
         var ok = fwrite(&n, 8, 1, f) == 1 && fwrite(header, 1, header.count, f) == header.count
         for t in tensors where ok {
@@ -55,7 +63,12 @@ public enum SafetensorsWriter {
                 }
             }
         }
-        guard ok else { throw .io("short write to '\(path)'") }
+        // fclose flushes the last buffer: a full disk shows up here, not in fwrite.
+        let closed = fclose(f) == 0
+        guard ok && closed else {
+            let reason = MappedFile.describeErrno()
+            throw .io("cannot write '\(path)': \(reason)")
+        }
         return 8 + header.count + offset
     }
 }
