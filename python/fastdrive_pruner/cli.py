@@ -126,7 +126,7 @@ def _load_tokens(path: str) -> np.ndarray:
 
 
 def _open(args: argparse.Namespace, n_tokens: int) -> Pruner:
-    pruner = Pruner(args.weights, max_tokens=args.max_tokens or n_tokens, threads=args.threads, compute=args.compute)
+    pruner = Pruner(args.weights, max_tokens=args.max_tokens or n_tokens, num_threads=args.threads, compute=args.compute)
     if pruner.rope == "mrope" and args.grid is None:
         pruner.close()
         raise UsageError(f"{args.weights} uses rope = mrope: {GRID_HINT}")
@@ -142,7 +142,7 @@ def _save(path: str, array: np.ndarray) -> None:
 
 
 def _inspect(args: argparse.Namespace) -> int:
-    with Pruner(args.weights, max_tokens=1, threads=1) as p:  # the runtime's loader judges the file
+    with Pruner(args.weights, max_tokens=1, num_threads=1) as p:  # the runtime's loader judges the file
         config, parameters = p.config, p.parameter_count
     header = schema.read_header(args.weights)
     meta = header.pop("__metadata__", {}) or {}

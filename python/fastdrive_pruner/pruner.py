@@ -228,7 +228,7 @@ class Pruner(Described):
             return f"<Pruner {self._path!r} closed>" if hasattr(self, "_path") else "<Pruner closed>"
         return (
             f"<Pruner {self._path!r} hidden_size={self.hidden_size} rope={self.rope} attention={self.attention} "
-            f"max_tokens={self.max_tokens} threads={self.num_threads} compute={self.compute}>"
+            f"max_tokens={self.max_tokens} num_threads={self.num_threads} compute={self.compute}>"
         )
 
     def _live(self) -> int:
