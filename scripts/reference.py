@@ -1,12 +1,12 @@
-# Independent Python reference for ReconPruner (SPEC §1 math, SPEC §2 weight file): writer, reader, random weights, scores.
+# Independent Python reference for ReconPruner (math: docs/model.md, weight file: docs/weight-file.md): writer, reader, random weights, scores.
 """Reference implementation of ReconPruner scoring, independent of the Swift runtime.
 
 Two scoring paths that must agree (the generator asserts it):
 
-* ``reference_scores`` -- the ground truth named by SPEC §1: transformers' own
+* ``reference_scores`` -- the ground truth named by docs/model.md: transformers' own
   ``Qwen2_5_VLDecoderLayer`` (eager attention) with its own ``Qwen2_5_VLRotaryEmbedding``,
   computed in float32, plus the Hadamard fusion and the scorer.
-* ``numpy_scores`` -- a from-scratch NumPy transcription of SPEC §1 (float64 throughout), so that
+* ``numpy_scores`` -- a from-scratch NumPy transcription of docs/model.md (float64 throughout), so that
   a mistake in how we *drive* transformers (config, positions, mask) shows up as a disagreement.
 
 Mask semantics, verified by reading transformers 5.24 source
@@ -53,7 +53,7 @@ ArrayLike = Union[np.ndarray, "torch.Tensor"]
 FORMAT_NAME = "fastdrive-reconpruner"
 FORMAT_VERSION = 1
 
-# SPEC §2: a missing optional metadata key takes the full-size Qwen2.5-VL-3B value.
+# docs/weight-file.md: a missing optional metadata key takes the full-size Qwen2.5-VL-3B value.
 FULL_SIZE_CONFIG: dict = {
     "hidden_size": 2048,
     "intermediate_size": 11008,
@@ -97,7 +97,7 @@ _LAYER_TENSORS = tuple(n for n in TENSOR_NAMES if n not in ("query", "scorer.wei
 
 
 def normalize_config(config: Mapping) -> dict:
-    """Fill missing keys with the full-size values (SPEC §2), coerce types and validate."""
+    """Fill missing keys with the full-size values (docs/weight-file.md), coerce types and validate."""
     c = dict(FULL_SIZE_CONFIG)
     c.update({k: v for k, v in config.items() if v is not None})
     for k in ("hidden_size", "intermediate_size", "num_attention_heads", "num_key_value_heads", "head_dim"):
@@ -155,7 +155,7 @@ def config_metadata(config: Mapping) -> dict:
 
 
 def tensor_shapes(config: Mapping) -> dict:
-    """Expected shape of every tensor (SPEC §2 table)."""
+    """Expected shape of every tensor (the table of docs/weight-file.md)."""
     c = normalize_config(config)
     d, i, hd = c["hidden_size"], c["intermediate_size"], c["head_dim"]
     qd, kvd = c["num_attention_heads"] * hd, c["num_key_value_heads"] * hd
@@ -209,7 +209,7 @@ def write_pruner(
     tensors: Mapping[str, ArrayLike],
     dtype: Union[str, Mapping[str, str]] = "f32",
 ) -> None:
-    """Write a SPEC §2 weight file.
+    """Write a weight file (docs/weight-file.md).
 
     ``dtype`` is "f32" | "f16" | "bf16" for every tensor, or a dict tensor-name -> dtype (names not
     in the dict are stored as f32). Shapes are checked against the config. The file bytes depend
@@ -328,7 +328,7 @@ def random_tokens(n: int, dim: int, seed: int) -> np.ndarray:
 
 
 def position_ids(rope: str, n_tokens: int, grid_h: int = 0, grid_w: int = 0) -> np.ndarray:
-    """SPEC §1 positions as int64 [3, n_tokens + 1] (rows = temporal, height, width; column 0 = query).
+    """The positions of docs/model.md as int64 [3, n_tokens + 1] (rows = temporal, height, width; column 0 = query).
 
     rope=none -> all zero (unused); 1d -> query 0, token i at i+1 on all three rows;
     mrope -> query (0,0,0), token i at (1, 1 + i // grid_w, 1 + i % grid_w).
@@ -471,10 +471,10 @@ def numpy_layer(
     pos: np.ndarray,
     kv_head_of=None,
 ) -> np.ndarray:
-    """SPEC §1 PrunerLayer in float64: x [S, D], positions [3, S] -> H [S, D].
+    """The PrunerLayer of docs/model.md in float64: x [S, D], positions [3, S] -> H [S, D].
 
     ``kv_head_of`` (query head -> KV head) exists only so tests can build deliberately wrong
-    variants; the default is SPEC's j // (heads / kv_heads).
+    variants; the default is docs/model.md's j // (heads / kv_heads).
     """
     c = normalize_config(config)
     t = {k: _as_f32_numpy(v).astype(np.float64) for k, v in tensors.items()}
@@ -520,9 +520,9 @@ def numpy_scores(
     positions: np.ndarray = None,
     kv_head_of=None,
 ) -> np.ndarray:
-    """Independent SPEC §1 scores in float64 (returned as float64 [N]); same inputs as reference_scores.
+    """Independent scores (docs/model.md) in float64 (returned as float64 [N]); same inputs as reference_scores.
 
-    ``positions`` ([3, N+1], overriding the SPEC positions) and ``kv_head_of`` are for building
+    ``positions`` ([3, N+1], overriding the positions of docs/model.md) and ``kv_head_of`` are for building
     deliberately wrong variants in tests; leave them None for the reference.
     """
     c = normalize_config(config)
@@ -541,5 +541,5 @@ def numpy_scores(
 
 
 def spec_tolerance(ref: np.ndarray) -> float:
-    """SPEC §1 f32 tolerance on max |S - S_ref|: 1e-3 * max(1, max |S_ref|)."""
+    """The f32 tolerance of docs/model.md on max |S - S_ref|: 1e-3 * max(1, max |S_ref|)."""
     return 1e-3 * max(1.0, float(np.max(np.abs(ref))) if ref.size else 1.0)

@@ -13,7 +13,7 @@ import numpy as np
 
 BENCH_DIR = Path(__file__).resolve().parents[1]
 REPO = BENCH_DIR.parent
-sys.path.insert(0, str(REPO / "scripts"))  # reference.py: the SPEC §1 reference and the weight-file reader
+sys.path.insert(0, str(REPO / "scripts"))  # reference.py: the reference of docs/model.md and the weight-file reader
 
 TOKEN_SEED = 0
 
@@ -133,7 +133,7 @@ def save_scores(scores_dir: str, name: str, n: int, scores: np.ndarray) -> None:
 
 
 def read_config(weights: str) -> dict:
-    """The normalized SPEC §2 config from a weight file's header (no tensor data read)."""
+    """The normalized config (docs/weight-file.md) from a weight file's header (no tensor data read)."""
     import reference
 
     meta = reference.read_safetensors_header(weights).get("__metadata__", {}) or {}
@@ -141,7 +141,7 @@ def read_config(weights: str) -> dict:
 
 
 def numpy_cos_sin(config: dict, n: int, grid: tuple) -> tuple:
-    """SPEC §1 rotary tables without torch (reference.py's float64 NumPy path): float32 [1, N+1, head_dim]."""
+    """Rotary tables for the positions of docs/model.md without torch (reference.py's float64 NumPy path): float32 [1, N+1, head_dim]."""
     import reference
 
     s = n + 1

@@ -49,7 +49,7 @@ def load(weights: str, dtype: torch.dtype = torch.float32) -> tuple:
 
 
 def cos_sin(config: dict, rotary: nn.Module, n: int, grid: tuple, dtype: torch.dtype) -> tuple:
-    """transformers' rotary embedding for SPEC §1 positions ([1, N+1, head_dim] each), cast to `dtype`."""
+    """transformers' rotary embedding for the positions of docs/model.md ([1, N+1, head_dim] each), cast to `dtype`."""
     s = n + 1
     if config["rope"] == "none":
         return torch.ones(1, s, config["head_dim"], dtype=dtype), torch.zeros(1, s, config["head_dim"], dtype=dtype)

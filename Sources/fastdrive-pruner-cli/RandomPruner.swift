@@ -46,7 +46,7 @@ struct Xoshiro256: RandomNumberGenerator {
 }
 
 enum RandomPruner {
-    /// Every SPEC tensor for `config`: nn.Linear's default init (U(±1/√fan_in) for weights and
+    /// Every tensor of the weight file (TensorName) for `config`: nn.Linear's default init (U(±1/√fan_in) for weights and
     /// biases), RMSNorm weights 1, query token N(0, 1).
     static func tensors(config: PrunerConfig, seed: UInt64) -> [NamedTensor] {
         var rng = Xoshiro256(seed: seed)

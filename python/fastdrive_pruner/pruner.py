@@ -49,7 +49,7 @@ class Pruner(Described):
     """A loaded ReconPruner (one ``fastdrive_pruner`` handle).
 
     Args:
-        path: the ``.safetensors`` weight file (SPEC §2).
+        path: the ``.safetensors`` weight file (docs/weight-file.md).
         max_tokens: capacity: the most tokens one call may score (the arena is planned for it).
         threads: worker threads, 0 = all cores.
         compute: ``"f32"`` (default, the reference precision) or ``"bf16"``.

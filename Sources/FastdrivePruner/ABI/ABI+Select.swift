@@ -15,7 +15,7 @@ public func fastdrive_select(_ p: OpaquePointer?, _ tokens: UnsafePointer<fastdr
     guard let tokens else { return fail(.invalidArgument("tokens is NULL"), function: #function, handle: handle) }
     guard let params else { return fail(.invalidArgument("params is NULL"), function: #function, handle: handle) }
     guard let indices else { return fail(.invalidArgument("indices is NULL"), function: #function, handle: handle) }
-    // Read only the bytes the caller declared (ABI growth, H7); later fields stay zero = default.
+    // Read only the bytes the caller declared (docs/abi.md, growing the ABI); later fields stay zero = default.
     let declared = Int(params.pointee.struct_size)
     guard declared >= selectParamsV1Size else {
         return fail(.invalidArgument("params->struct_size = \(declared) is smaller than the 1.0 size \(selectParamsV1Size) (set it to sizeof(fastdrive_select_params))"),

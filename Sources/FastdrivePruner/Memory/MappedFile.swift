@@ -28,7 +28,7 @@ final class MappedFile: @unchecked Sendable {
         guard (st.st_mode & S_IFMT) == S_IFREG else { throw .io("'\(path)' is not a regular file") }
         let length = Int(st.st_size)
         if length == 0 {
-            // mmap of 0 bytes fails; an empty file is a format error (S1), not an I/O one.
+            // mmap of 0 bytes fails; an empty file is a format error (rule header-too-small), not an I/O one.
             mapping = nil
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return

@@ -1,6 +1,6 @@
 // DType.swift — the safetensors dtype names, their bit sizes, and which ones hold weights here.
 
-/// Every dtype name the safetensors format defines (S9). An unknown name is a parse error;
+/// Every dtype name the safetensors format defines (rule known-dtype). An unknown name is a parse error;
 /// a known one that is not F32/F16/BF16 is valid safetensors but not a valid pruner weight.
 enum SafetensorsDType: String, CaseIterable, Sendable {
     case bool = "BOOL", u8 = "U8", i8 = "I8", i16 = "I16", u16 = "U16", f16 = "F16", bf16 = "BF16"

@@ -1,4 +1,4 @@
-// SafetensorsWriter.swift — writes a SPEC §2 pruner file (header padded to 8, tensors aligned).
+// SafetensorsWriter.swift — writes a pruner weight file (docs/weight-file.md) (header padded to 8, tensors aligned).
 
 #if canImport(Glibc)
 import Glibc

@@ -8,7 +8,7 @@ from torch import nn
 from .config import PrunerConfig
 from .qwen_layer import RotaryTables, additive_mask, make_layers
 
-# Parameter names of the single decoder layer, as the weight file (SPEC §2) spells them.
+# Parameter names of the single decoder layer, as the weight file (docs/weight-file.md) spells them.
 LAYER_TENSORS = (
     "input_layernorm.weight",
     "self_attn.q_proj.weight",
@@ -26,7 +26,7 @@ LAYER_TENSORS = (
 
 
 class ReconPruner(nn.Module):
-    """S = Scorer(H[1:] ⊙ H[0]) with H = PrunerLayer([Q; V]) (SPEC §1).
+    """S = Scorer(H[1:] ⊙ H[0]) with H = PrunerLayer([Q; V]) (docs/model.md).
 
     The layer is transformers' own `Qwen2_5_VLDecoderLayer`, so its math is the ground truth the
     runtime is checked against; this module only adds the query row, positions and the scorer.
@@ -57,7 +57,7 @@ class ReconPruner(nn.Module):
         return self.scorer(fused).squeeze(-1)
 
     def spec_state_dict(self) -> dict[str, torch.Tensor]:
-        """Tensors under their SPEC §2 names (query [1, D], layer tensors, scorer)."""
+        """Tensors under their weight-file names (query [1, D], layer tensors, scorer)."""
         layer = self.layer.state_dict()
         out = {"query": self.query.detach()}
         out.update({name: layer[name].detach() for name in LAYER_TENSORS})
@@ -66,7 +66,7 @@ class ReconPruner(nn.Module):
         return out
 
     def load_spec_state_dict(self, tensors: dict[str, torch.Tensor]) -> None:
-        """Inverse of `spec_state_dict`; every SPEC tensor must be present with the right shape."""
+        """Inverse of `spec_state_dict`; every weight-file tensor must be present with the right shape."""
         own = self.spec_state_dict()
         missing = [k for k in own if k not in tensors]
         if missing:

@@ -1,4 +1,4 @@
-"""An independent NumPy (float64) implementation of SPEC §1 reading the SPEC §2 file byte by byte.
+"""An independent NumPy (float64) implementation of docs/model.md reading the weight file (docs/weight-file.md) byte by byte.
 
 It shares no code with the PyTorch module or with safetensors, so agreement between the two
 checks both the exported file and the math. It is a test oracle, not fast.
@@ -48,7 +48,7 @@ def _rms(x: np.ndarray, w: np.ndarray, eps: float) -> np.ndarray:
 
 
 def _positions(meta: dict[str, str], n: int, grid: tuple[int, int] | None) -> np.ndarray | None:
-    """(L, 3) positions of [query; tokens] per SPEC §1."""
+    """(L, 3) positions of [query; tokens] as docs/model.md gives them."""
     if meta["rope"] == "none":
         return None
     i = np.arange(n)
