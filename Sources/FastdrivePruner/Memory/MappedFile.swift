@@ -45,11 +45,6 @@ final class MappedFile: @unchecked Sendable {
         if let mapping { munmap(mapping, bytes.count) }
     }
 
-    /// Asks the kernel to read the mapping ahead (weights are all read on every frame).
-    func adviseWillNeed() {
-        if let mapping { _ = madvise(mapping, bytes.count, MADV_WILLNEED) }
-    }
-
     /// Drops the resident pages wholly inside [start, start + count) from this process: the
     /// mapping stays valid, and a later read faults the bytes back in from the file. For f32
     /// weights that compute = bf16 has packed and will not read again.
