@@ -47,5 +47,5 @@ public func fastdrive_pruner_score_batch(_ p: OpaquePointer?, _ frames: UnsafePo
 private func tokenView(_ t: fastdrive_tokens, name: @autoclosure () -> String) throws(PrunerError) -> TokenView {
     guard let data = t.data else { throw .invalidArgument("\(name())->data is NULL") }
     return try TokenView(base: data, dtype: Int32(bitPattern: t.dtype.rawValue), n: Int(t.n_tokens), dim: Int(t.dim),
-                         stride: Int(t.row_stride), gridH: Int(t.grid_h), gridW: Int(t.grid_w))
+                         rowStride: Int(t.row_stride), gridH: Int(t.grid_h), gridW: Int(t.grid_w))
 }

@@ -30,7 +30,7 @@ public func fastdrive_select(_ p: OpaquePointer?, _ tokens: UnsafePointer<fastdr
     guard let data = t.data else { return fail(.invalidArgument("tokens->data is NULL"), function: #function, handle: handle) }
     do throws(PrunerError) {
         let view = try TokenView(base: data, dtype: Int32(bitPattern: t.dtype.rawValue), n: Int(t.n_tokens),
-                                 dim: Int(t.dim), stride: Int(t.row_stride), gridH: Int(t.grid_h), gridW: Int(t.grid_w))
+                                 dim: Int(t.dim), rowStride: Int(t.row_stride), gridH: Int(t.grid_h), gridW: Int(t.grid_w))
         let request = try SelectionRequest(policy: q.policy.rawValue, k: q.k, aux: q.aux, auxCount: q.aux_count,
                                            importantRatio: q.important_ratio, seed: q.seed, n: view.n)
         try handle.pruner.select(view, request, into: IndexBuffer(base: indices, count: request.k))

@@ -7,30 +7,33 @@ import Musl
 #endif
 
 /// Create-time options with defaults applied (0 means default in every field).
-public struct PrunerOptions: Equatable, Sendable {
-    public static let defaultMaxTokens = 4096
+package struct PrunerOptions: Equatable, Sendable {
+    package static let defaultMaxTokens = 4096
     /// Beyond this a thread count is a mistake, not a machine.
-    public static let maxThreads = 256
+    package static let maxThreads = 256
 
-    public var maxTokens: Int
-    public var threads: Int
-    public var compute: ElementType
+    package var maxTokens: Int
+    package var threads: Int
+    package var compute: ComputeType
 
     /// Validates raw option values; `threads == 0` means every online core.
-    public init(maxTokens: Int = 0, threads: Int = 0, compute rawCompute: Int32 = 0) throws(PrunerError) {
+    package init(maxTokens: Int = 0, threads: Int = 0, compute rawCompute: Int32 = 0) throws(PrunerError) {
         guard maxTokens >= 0 else { throw .invalidArgument("max_tokens = \(maxTokens) is negative") }
         guard threads >= 0, threads <= Self.maxThreads else {
             throw .invalidArgument("num_threads = \(threads) is outside 0...\(Self.maxThreads)")
         }
-        guard let compute = ElementType(rawValue: rawCompute) else {
+        guard let type = ElementType(rawValue: rawCompute) else {
             throw .invalidArgument("compute = \(rawCompute) is not FASTDRIVE_F32 or FASTDRIVE_BF16")
         }
-        switch compute {
-        case .f32: break
+        let compute: ComputeType
+        switch type {
+        case .f32:
+            compute = .f32
         case .bf16:
             guard Kernels.bf16Supported else {
                 throw .unsupported("compute = BF16 needs a CPU with AVX512_BF16; this one has none (use F32)")
             }
+            compute = .bf16
         case .f16:
             throw .unsupported("compute = F16 is not available (F32 or BF16)")
         }

@@ -1,71 +1,66 @@
-// ReconPruner.swift — one forward pass: [Q; V] → Qwen2.5-VL decoder layer → Hadamard-fused scorer.
+// ReconPrunerModel.swift — one forward pass: [Q; V] → Qwen2.5-VL decoder layer → Hadamard-fused scorer.
 
-/// The model of SPEC §1 over a planned workspace. `score` runs five parallel phases separated
-/// by the pool's barriers: (1) rms1 + q/k/v + RoPE per row chunk, (2) attention per KV head and
-/// query block, (3) o_proj per row chunk, (4) the query rows' MLP and the scorer's fold through
-/// down_proj, (5) the visual rows' gate/up per row chunk, ending in their scores.
+/// The model of docs/model.md over a planned workspace. A call stages its frames (`beginCall`,
+/// `stage`), then `score` runs them through one pass (ForwardPass). Capacity and shapes are the
+/// caller's checks (Core/Pruner.swift); this type owns the staging rows and the pass.
 final class ReconPrunerModel {
     let config: PrunerConfig
     let weights: WeightSet
-    let layout: ArenaLayout
+    let plan: ForwardPlan
     let workspace: Workspace
     /// The frames of the current call.
-    let frames = FrameList()
+    private let frames = FrameList()
+    private let pass: ForwardPass
 
-    private let projections: ProjectionPhase
-    private let attention: AttentionPhase
-    private let outputProjection: OutputProjectionPhase
-    private let queryRows: QueryRowsPhase
-    private let mlp: MLPPhase
-
-    init(config: PrunerConfig, weights: WeightSet, layout: ArenaLayout, workspace: Workspace) {
+    init(config: PrunerConfig, weights: WeightSet, plan: ForwardPlan, workspace: Workspace) {
         self.config = config
         self.weights = weights
-        self.layout = layout
+        self.plan = plan
         self.workspace = workspace
-        projections = ProjectionPhase(weights: weights, config: config, workspace: workspace, frames: frames)
-        attention = AttentionPhase(config: config, workspace: workspace, frames: frames,
-                                   queryBlock: layout.queryBlock, keyBlock: layout.keyBlock)
-        outputProjection = OutputProjectionPhase(weights: weights, workspace: workspace)
-        queryRows = QueryRowsPhase(weights: weights, config: config, workspace: workspace, frames: frames)
-        mlp = MLPPhase(weights: weights, config: config, workspace: workspace, frames: frames)
+        pass = ForwardPass(config: config, weights: weights, plan: plan, workspace: workspace)
     }
 
     /// Starts a call: no frames.
-    func beginFrames() { frames.removeAll() }
+    func beginCall() { frames.removeAll() }
 
-    /// Registers the next frame and returns the workspace rows for its tokens (its query row,
-    /// the learned query token, is written here). The caller checked capacity.
-    func appendFrame(tokens n: Int, gridW: Int) -> MatrixView {
+    /// Frames, rows (tokens + one query row per frame) and tokens staged so far.
+    var stagedFrames: Int { frames.count }
+    var stagedRows: Int { frames.rows }
+    var stagedTokens: Int { frames.tokens }
+
+    /// Stages the next frame after the previous ones: its copy of the query token, then its
+    /// tokens converted to f32. Returns the (row, column) of the first NaN/Inf token value, or
+    /// nil. The caller checked that the frame fits the plan.
+    func stage(_ t: TokenView) -> (row: Int, col: Int)? {
         let start = frames.rows
-        frames.append(tokens: n, gridW: gridW, attentionTasks: attention.tasks(rows: n + 1))
+        frames.append(tokens: t.n, gridW: t.gridW, attentionTasks: pass.attentionTasks(rows: t.n + 1))
         Kernels.copy(out: workspace.x.rows(start, 1), weights.query.asRow)
-        return workspace.x.rows(start + 1, n)
+        return Kernels.convertToF32(out: workspace.x.rows(start + 1, t.n).columns(0, t.dim), tokens: t)
     }
 
-    /// Scores every registered frame (tokens already in the workspace) into `scores`.
-    /// `gemmOnly` runs just the GEMMs of the pass, with the same shapes and split, so that
-    /// benchmarks can report the time spent outside GEMM; it writes no scores.
-    func score(scores: MatrixView?, pool: WorkerPool, gemmOnly: Bool = false) {
-        let rows = frames.rows
-        let chunks = layout.chunking(rows: rows)
-        let frame = FrameGeometry(rows: rows, chunkCount: chunks.count, chunkSize: chunks.size, gemmOnly: gemmOnly)
-        projections.frame = frame
-        attention.gemmOnly = gemmOnly
-        outputProjection.frame = frame
-        mlp.frame = frame
-        mlp.scores = gemmOnly ? nil : scores
+    /// Scores every staged frame into `scores` (1 × stagedTokens): one pass on `pool`.
+    func score(into scores: MatrixView, pool: WorkerPool) {
+        pass.run(context(scores: scores, pool: pool), pool: pool)
+    }
 
-        pool.run(tasks: frame.chunkCount, projections)
-        pool.run(tasks: frames.attentionTasks, attention)
-        pool.run(tasks: frame.chunkCount, outputProjection)
-        queryRows.prepare(tasks: pool.threadCount, gemmOnly: gemmOnly)
-        queryRows.step = .gateUp
-        pool.run(tasks: pool.threadCount, queryRows)
-        queryRows.step = .down
-        pool.run(tasks: pool.threadCount, queryRows)
-        queryRows.step = .fold
-        pool.run(tasks: pool.threadCount, queryRows)
-        pool.run(tasks: frame.chunkCount, mlp)
+#if FASTDRIVE_BENCH_HOOKS
+    /// Benchmarks only: the matrix products of a pass over one frame of `n` tokens, with the
+    /// shapes and thread split of `score`, and nothing else. `scores` receives nothing.
+    func runGEMMsOnly(tokens n: Int, scores: MatrixView, pool: WorkerPool) {
+        beginCall()
+        frames.append(tokens: n, gridW: 1, attentionTasks: pass.attentionTasks(rows: n + 1))
+        pass.run(context(scores: scores, pool: pool, gemmsOnly: true), pool: pool)
+    }
+#endif
+
+    private func context(scores: MatrixView, pool: WorkerPool, gemmsOnly: Bool = false) -> PassContext {
+        let rows = frames.rows, chunks = plan.chunking(rows: rows)
+#if FASTDRIVE_BENCH_HOOKS
+        return PassContext(frames: frames, rows: rows, chunkCount: chunks.count, chunkSize: chunks.size,
+                           columnTasks: pool.threadCount, scores: scores, gemmsOnly: gemmsOnly)
+#else
+        return PassContext(frames: frames, rows: rows, chunkCount: chunks.count, chunkSize: chunks.size,
+                           columnTasks: pool.threadCount, scores: scores)
+#endif
     }
 }

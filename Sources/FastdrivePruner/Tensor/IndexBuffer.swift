@@ -1,7 +1,7 @@
 // IndexBuffer.swift — the host's int64 index output, as a bounds-asserted mutable view.
 
 /// `count` int64 slots owned by the host, written by top-K.
-public struct IndexBuffer {
+package struct IndexBuffer {
     let base: UnsafeMutablePointer<Int64>
     let count: Int
 

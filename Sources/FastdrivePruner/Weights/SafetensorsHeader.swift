@@ -7,30 +7,30 @@
 // data; it only proves that every byte range is inside the file and accounted for.
 
 /// The validated header of a safetensors file.
-public struct SafetensorsHeader: Sendable {
+package struct SafetensorsHeader: Sendable {
     /// The crate's MAX_HEADER_SIZE: checked before the header drives any allocation.
-    public static let maxHeaderBytes = 100_000_000
+    package static let maxHeaderBytes = 100_000_000
 
     /// Tensors in data order (sorted by offsets).
-    public let tensors: [TensorInfo]
+    package let tensors: [TensorInfo]
     /// `__metadata__`, string → string, in file order.
-    public let metadata: [(key: String, value: String)]
+    package let metadata: [(key: String, value: String)]
     /// Byte length N of the JSON header; data starts at file offset 8 + N.
-    public let headerLength: Int
+    package let headerLength: Int
 
-    public var dataOffset: Int { 8 + headerLength }
+    package var dataOffset: Int { 8 + headerLength }
 
-    public func tensor(named name: String) -> TensorInfo? { tensors.first { $0.name == name } }
-    public func metadataValue(_ key: String) -> String? { metadata.first { $0.key == key }?.value }
+    package func tensor(named name: String) -> TensorInfo? { tensors.first { $0.name == name } }
+    package func metadataValue(_ key: String) -> String? { metadata.first { $0.key == key }?.value }
 
     /// Maps the file at `path` and validates its header (tools: `inspect`).
-    public static func read(path: String) throws(PrunerError) -> SafetensorsHeader {
+    package static func read(path: String) throws(PrunerError) -> SafetensorsHeader {
         let file = try MappedFile(path: path)
         return try withExtendedLifetime(file) { () throws(PrunerError) in try SafetensorsHeader(file: file.bytes) }
     }
 
     /// Validates `file` (the whole file's bytes) against the container rules.
-    public init(file: UnsafeRawBufferPointer) throws(PrunerError) {
+    package init(file: UnsafeRawBufferPointer) throws(PrunerError) {
         let fileLength = file.count
         // header-too-small
         guard fileLength >= 8 else {
