@@ -119,9 +119,11 @@ def identity(clis: dict, work: Path, tokens: int, computes: list) -> bool:
         if outs["base"][0] != 0 and outs["head"][0] != 0 and "AVX512_BF16" in str(outs["head"][1]):
             log(f"  {name:36} skipped (no AVX512_BF16)")
             continue
-        ok = outs["base"] == outs["head"]
+        failed = [label for label, (rc, _) in outs.items() if rc != 0]
+        ok = not failed and outs["base"] == outs["head"]
         same &= ok
-        log(f"  {name:36} {'byte-identical' if ok else 'DIFFERENT'}")
+        verdict = "byte-identical" if ok else f"FAILED ({', '.join(failed)}: {outs[failed[0]][1]})" if failed else "DIFFERENT"
+        log(f"  {name:36} {verdict}")
     return same
 
 

@@ -145,7 +145,7 @@ struct Init: ParsableCommand {
     var seed: UInt64 = 0
 
     func run() throws {
-        var c = config == .full ? PrunerConfig.full : RandomPruner.small
+        var c = config == .full ? PrunerConfig.full : PrunerConfig.small
         var metadata = c.metadata
         metadata = metadata.map { ($0.key, $0.key == "rope" ? rope : $0.key == "attention" ? attention : $0.value) }
         do { c = try PrunerConfig(metadata: metadata) } catch { throw CLIError(error.message) }

@@ -58,18 +58,6 @@ enum RandomPruner {
             return NamedTensor(name: name, shape: shape, values: values)
         }
     }
-
-    /// The reduced config used by tests and the demo's small model.
-    static var small: PrunerConfig {
-        var c = PrunerConfig()
-        c.hiddenSize = 128
-        c.intermediateSize = 384
-        c.heads = 4
-        c.kvHeads = 2
-        c.headDim = 32
-        c.mropeSection = [4, 6, 6]
-        return c
-    }
 }
 
 extension String {

@@ -6,26 +6,15 @@ import Testing
 
 @Suite("determinism")
 struct DeterminismTests {
-    /// D = 128, I = 384, 4 heads of 32, 2 KV heads: big enough that the row chunks, attention
-    /// blocks and the query rows' column slices all change with the thread count.
-    static var config: PrunerConfig {
-        var c = PrunerConfig()
-        c.hiddenSize = 128
-        c.intermediateSize = 384
-        c.heads = 4
-        c.kvHeads = 2
-        c.headDim = 32
-        c.mropeSection = [4, 6, 6]
-        return c
-    }
-
     @Test("scores are bit-identical for 1 to 4 threads, single frames and batches",
           arguments: [FASTDRIVE_F32, FASTDRIVE_BF16], ["mrope", "1d"])
     func independentOfThreads(compute: fastdrive_dtype, rope: String) throws {
         if compute == FASTDRIVE_BF16 {
             try #require(Kernels.bf16Supported, "this CPU lacks AVX512_BF16; bf16 compute is refused (BF16Tests)")
         }
-        let c = Self.config
+        // D = 128: big enough that the row chunks, attention blocks and the query rows' column
+        // slices all change with the thread count.
+        let c = PrunerConfig.small
         let meta = c.metadata.map { ($0.key, $0.key == "rope" ? rope : $0.value) }
         let path = TestModel.file(c, metadata: meta)
         // 800 tokens: rows = 801 split into 3 or 4 row chunks (267 or 201 rows), and the query

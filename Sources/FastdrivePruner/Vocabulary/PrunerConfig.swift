@@ -22,6 +22,19 @@ package struct PrunerConfig: Equatable, Sendable {
     /// The full-size Qwen2.5-VL-3B layer.
     package static let full = PrunerConfig()
 
+    /// A reduced layer (D = 128, I = 384, 4 heads of 32, 2 KV heads): the CLI's `init --config
+    /// small`, the demo's trained model and tests that need more than a toy size.
+    package static var small: PrunerConfig {
+        var c = PrunerConfig()
+        c.hiddenSize = 128
+        c.intermediateSize = 384
+        c.heads = 4
+        c.kvHeads = 2
+        c.headDim = 32
+        c.mropeSection = [4, 6, 6]
+        return c
+    }
+
     package init() {}
 
     /// Rule config-consistent: the numbers agree with each other and with transformers' Qwen2.5-VL layer.
