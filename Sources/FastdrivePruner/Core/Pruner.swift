@@ -9,15 +9,16 @@ import Musl
 /// Everything one handle owns. Created once (all allocation happens here), then `score`,
 /// `topK` and `select` run allocation-free. One thread at a time; separate instances are
 /// independent. This is where the C entry points land (ABI/), and the checks here are the
-/// ones docs/abi.md gives their own status: shape, capacity, finite values.
+/// ones docs/abi.md gives their own status: shape, capacity, finite values. `package` only for
+/// what the CLI's benchmark needs; the API is the C header.
 package final class Pruner {
-    package let config: PrunerConfig
-    package let options: PrunerOptions
-    package let header: SafetensorsHeader
+    let config: PrunerConfig
+    let options: PrunerOptions
+    let header: SafetensorsHeader
     /// Bytes of weights read in place from the file / converted into owned memory.
-    package var mappedWeightBytes: Int { model.weights.mappedBytes }
-    package var convertedWeightBytes: Int { model.weights.convertedBytes }
-    package let arenaBytes: Int
+    var mappedWeightBytes: Int { model.weights.mappedBytes }
+    var convertedWeightBytes: Int { model.weights.convertedBytes }
+    let arenaBytes: Int
 
     private let model: ReconPrunerModel
     private let selection: SelectionScratch

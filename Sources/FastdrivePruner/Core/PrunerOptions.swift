@@ -8,13 +8,13 @@ import Musl
 
 /// Create-time options with defaults applied (0 means default in every field).
 package struct PrunerOptions: Equatable, Sendable {
-    package static let defaultMaxTokens = 4096
+    static let defaultMaxTokens = 4096
     /// Beyond this a thread count is a mistake, not a machine.
-    package static let maxThreads = 256
+    static let maxThreads = 256
 
-    package var maxTokens: Int
-    package var threads: Int
-    package var compute: ComputeType
+    var maxTokens: Int
+    var threads: Int
+    var compute: ComputeType
 
     /// Validates raw option values; `threads == 0` means every online core.
     package init(maxTokens: Int = 0, threads: Int = 0, compute rawCompute: Int32 = 0) throws(PrunerError) {
@@ -22,20 +22,22 @@ package struct PrunerOptions: Equatable, Sendable {
         guard threads >= 0, threads <= Self.maxThreads else {
             throw .invalidArgument("num_threads = \(threads) is outside 0...\(Self.maxThreads)")
         }
-        guard let type = ElementType(rawValue: rawCompute) else {
+        let compute: ComputeType
+        if let known = ComputeType(rawValue: rawCompute) {
+            compute = known
+        } else if ElementType(rawValue: rawCompute) == .f16 {
+            throw .unsupported("compute = F16 is not available (F32 or BF16)")
+        } else {
             throw .invalidArgument("compute = \(rawCompute) is not FASTDRIVE_F32 or FASTDRIVE_BF16")
         }
-        let compute: ComputeType
-        switch type {
+        // What this CPU can run.
+        switch compute {
         case .f32:
-            compute = .f32
+            break
         case .bf16:
             guard Kernels.bf16Supported else {
                 throw .unsupported("compute = BF16 needs a CPU with AVX512_BF16; this one has none (use F32)")
             }
-            compute = .bf16
-        case .f16:
-            throw .unsupported("compute = F16 is not available (F32 or BF16)")
         }
         self.maxTokens = maxTokens == 0 ? Self.defaultMaxTokens : maxTokens
         self.threads = threads == 0 ? Self.onlineCores : threads
