@@ -16,8 +16,13 @@ final class ForwardPass: ParallelJob {
     private let queryRows: QueryRowsPhase
     private let mlp: MLPPhase
     /// The step being run and its call's context: set by `run(_:pool:)` only, for the duration
-    /// of one pool run (the pool publishes it to the workers under its lock).
-    private var current: (step: Step, pass: PassContext)?
+    /// of one pool run (the pool publishes it to the workers under its lock). A struct, not a
+    /// tuple: a tuple's type metadata is built (and allocated) at run time on first use.
+    private struct Running {
+        let step: Step
+        let pass: PassContext
+    }
+    private var current: Running?
 
     init(config: PrunerConfig, weights: WeightSet, plan: ForwardPlan, workspace: Workspace) {
         projections = ProjectionPhase(weights: weights, config: config, workspace: workspace)
@@ -46,13 +51,14 @@ final class ForwardPass: ParallelJob {
     }
 
     private func run(_ step: Step, tasks: Int, _ pass: PassContext, _ pool: WorkerPool) {
-        current = (step, pass)
+        current = Running(step: step, pass: pass)
         pool.run(tasks: tasks, self)
     }
 
     func run(task: Int, worker: Int) {
-        guard let (step, pass) = current else { return }
-        switch step {
+        guard let running = current else { return }
+        let pass = running.pass
+        switch running.step {
         case .projections: projections.run(task: task, worker: worker, pass)
         case .attention: attention.run(task: task, worker: worker, pass)
         case .outputProjection: outputProjection.run(task: task, worker: worker, pass)

@@ -2,9 +2,14 @@
 
 /// Made once per call (ReconPrunerModel.score) and passed by value to each phase's tasks; nothing
 /// changes it while the pass runs. Per-frame facts live in `frames`.
+///
+/// Trivially copyable on purpose: the model owns `frames` for the handle's life and a context
+/// lives for one call, so the reference needs no counting, and a context (or an optional one)
+/// is copied to every task without retains or runtime type metadata, which the first call of a
+/// process would otherwise allocate.
 struct PassContext {
     /// The frames of the call, stacked row-wise in the workspace.
-    let frames: FrameList
+    unowned(unsafe) let frames: FrameList
     /// Rows of the pass: every frame's query row plus its tokens.
     let rows: Int
     /// Row chunks of the row-parallel phases (equal sizes, a multiple of the thread count).
