@@ -12,6 +12,11 @@ let package = Package(
         .library(name: "fastdrive_pruner", type: .dynamic, targets: ["FastdrivePruner"]),
         .executable(name: "fastdrive-pruner", targets: ["FastdrivePrunerCLI"]),
     ],
+    traits: [
+        // Off by default: production builds have no benchmark code in the scoring path.
+        .trait(name: "BenchHooks",
+               description: "Compile the GEMM-only pass that `fastdrive-pruner bench` times to report the share of time outside GEMM."),
+    ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
     ],
@@ -24,7 +29,8 @@ let package = Package(
         .target(
             name: "FastdrivePruner",
             dependencies: ["CFastdrivePruner", "COpenBLAS", "CKernels"],
-            path: "Sources/FastdrivePruner"
+            path: "Sources/FastdrivePruner",
+            swiftSettings: [.define("FASTDRIVE_BENCH_HOOKS", .when(traits: ["BenchHooks"]))]
         ),
         // NumPy .npy reading and writing for the CLI and the tests (not part of the library).
         .target(name: "NPY", path: "Sources/NPY"),
@@ -34,7 +40,8 @@ let package = Package(
                 "FastdrivePruner", "CFastdrivePruner", "NPY",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ],
-            path: "Sources/fastdrive-pruner-cli"
+            path: "Sources/fastdrive-pruner-cli",
+            swiftSettings: [.define("FASTDRIVE_BENCH_HOOKS", .when(traits: ["BenchHooks"]))]
         ),
         .testTarget(
             name: "FastdrivePrunerTests",

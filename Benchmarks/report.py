@@ -18,11 +18,11 @@ ORDER = list(LABELS)
 
 
 def topk_set(s: np.ndarray, k: int) -> set:
-    return set(np.argsort(-s, kind="stable")[:k].tolist())  # ties -> lower index, as SPEC §1
+    return set(np.argsort(-s, kind="stable")[:k].tolist())  # ties -> lower index, as docs/model.md says
 
 
 def check(rec: dict, scores_dir: Path) -> None:
-    """f32: SPEC tolerance on max |S - S_ref|; bf16: SPEC top-K overlap >= 0.97 at K = N/2."""
+    """f32: the tolerance of docs/model.md on max |S - S_ref|; bf16: its top-K overlap >= 0.97 at K = N/2."""
     if rec["status"] != "ok":
         return
     n = rec["n_tokens"]

@@ -7,7 +7,7 @@ and writes results/latest.json and results/latency_vs_n.png. Nothing in Benchmar
     .venv/bin/python Benchmarks/run_all.py                      # full run (see README for its duration)
     .venv/bin/python Benchmarks/run_all.py --quick              # smoke test: N = 256, 512, 2 runs
 
-Steps: build (swift build -c release) -> weights (init --config full, seed 0, cached in --workdir)
+Steps: build (swift build -c release --traits BenchHooks into .build/bench) -> weights (init --config full, seed 0, cached in --workdir)
 -> tokens (numpy seed 0, N(0,1)) -> reference scores (untimed) -> ours f32 -> ours bf16 (n/a if the CLI
 has no --compute bf16) -> PyTorch eager f32 -> PyTorch eager bf16 -> ONNX export (cached) -> ONNX Runtime.
 """
@@ -99,8 +99,11 @@ def python_env() -> dict:
 def step_build() -> None:
     if ARGS.no_build:
         return
-    log("swift build -c release")
-    r = run_child(["swift", "build", "-c", "release"], timeout=3600)
+    # The BenchHooks trait compiles in the GEMM-only pass behind `gemm_ms` / `outside_gemm`; its
+    # own scratch path keeps the production build in .build/release as it is.
+    log("swift build -c release --traits BenchHooks --scratch-path .build/bench")
+    r = run_child(["swift", "build", "-c", "release", "--traits", "BenchHooks", "--package-path", REPO,
+                   "--scratch-path", REPO / ".build" / "bench"], timeout=3600)
     if r["rc"] != 0:
         sys.exit(f"swift build failed:\n{r['stderr'][-3000:]}")
 
@@ -266,7 +269,7 @@ def parse_args(argv=None):
     ap.add_argument("--weights", default="", help="weight file (default: WORKDIR/full.safetensors, made if missing)")
     ap.add_argument("--workdir", default="/tmp/fastdrive-bench", help="weights, tokens, ONNX model, scores")
     ap.add_argument("--out", default=str(BENCH / "results"), help="where latest.json and the PNG go")
-    ap.add_argument("--no-build", action="store_true", help="skip `swift build -c release`")
+    ap.add_argument("--no-build", action="store_true", help="skip the build (swift build -c release --traits BenchHooks --scratch-path .build/bench)")
     ap.add_argument("--no-check", action="store_true", help="skip the reference scores and the checks")
     ap.add_argument("--child-timeout", type=float, default=1800.0, help="seconds per subprocess (per N for peers)")
     ap.add_argument("--from-json", default="", help="re-make tables and PNG from a saved latest.json, no runs")
@@ -297,7 +300,7 @@ def measure() -> dict:
 
     timed("build", step_build)
     if not CLI.exists():
-        sys.exit(f"{CLI} is missing: run `swift build -c release` (or drop --no-build)")
+        sys.exit(f"{CLI} is missing: run `swift build -c release --traits BenchHooks --scratch-path .build/bench` (or drop --no-build)")
     JSON_FLAG = cli_json_flag()
     weights = timed("weights", step_weights)
     config = C.read_config(str(weights))
@@ -344,7 +347,7 @@ def measure() -> dict:
 def main(argv=None) -> int:
     global ARGS, CLI
     ARGS = parse_args(argv)
-    CLI = REPO / ".build" / "release" / "fastdrive-pruner"
+    CLI = REPO / ".build" / "bench" / "release" / "fastdrive-pruner"
     if ARGS.from_json:
         return report(json.loads(Path(ARGS.from_json).read_text()), Path(ARGS.out))
     Path(ARGS.workdir).mkdir(parents=True, exist_ok=True)

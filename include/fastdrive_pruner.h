@@ -5,9 +5,9 @@
  *
  * ReconPruner (FastDriveVLA, arXiv 2507.23318) gives each visual token of a VLA a
  * foreground-saliency score; the host keeps the top-K tokens so the LLM prefill sees fewer.
- * This runtime loads a ReconPruner weight file (safetensors), scores a frame of tokens with
- * one Qwen2.5-VL decoder layer + query token + linear scorer, and selects the top-K, with no
- * heap allocation after create.
+ * This library loads a ReconPruner weight file, scores a frame of tokens, and selects the
+ * top-K, with no heap allocation after create. This file is the whole API: every rule a caller
+ * relies on is written here, next to the declaration it concerns or in the sections below.
  *
  * Typical use (error handling abbreviated to one check per call):
  *
@@ -25,16 +25,56 @@
  *     // keep[0..1623] are ascending token indices: gather vision_out rows for the LLM.
  *     fastdrive_pruner_destroy(p);
  *
- * API stability: what is not in this file is not API. Within a major version, functions,
- * types and enum values are only added, never changed or removed; structs that carry
- * `struct_size` grow only at their end (see fastdrive_pruner_options). New status codes may
- * be added: treat any non-zero status you do not know as an error.
+ * ---- What a score is ----
+ * The pruner is one Qwen2.5-VL decoder layer run over [Q; V], the learned query token Q
+ * followed by the frame's N tokens V, then a linear scorer on each token's output multiplied
+ * element-wise by the query's output: S_i = (H_{i+1} ⊙ H_0)·w + b. Scores are raw (no sigmoid);
+ * higher means more foreground, and only their order matters. With F32 compute they agree with
+ * transformers' Qwen2_5_VLDecoderLayer on the same weights within 1e-3·max(1, max|S|); with BF16
+ * compute at least 97 % of the top-N/2 set agrees. Keep the host's own tokens at the kept
+ * indices, not anything the pruner computed. (Full definition: docs/model.md in the source.)
  *
- * Threads: a handle is used by one thread at a time (calls on one handle must not overlap);
- * different handles may be used concurrently from different threads. Functions without a
- * handle are thread-safe.
+ * ---- Tokens and the grid ----
+ * Tokens are the vision tower's output rows, in the order the language model receives them.
+ * The grid (grid_h × grid_w, row-major) gives each token its position under rope = mrope: for
+ * Qwen2.5-VL it is the grid of MERGED tokens, i.e. image_grid_thw's h and w divided by 2
+ * (the merger joins 2 × 2 patches of 14 px): a 1596 × 1596 image is 57 × 57 = 3249 tokens.
+ * Passing the 114 × 114 patch grid is a SHAPE error; passing a wrong grid of the right size
+ * (e.g. a square guess for a 16:9 camera) scores with wrong positions, which no check can see.
  *
- * fork: a handle inherited by a forked child keeps working there, on the calling thread only
+ * ---- Errors ----
+ * Every fallible function returns a fastdrive_status; none aborts, prints, or writes an output
+ * it reports as failed: on error `scores`, `indices`, `out_k` and `fastdrive_pruner_info` are
+ * untouched and create sets *out = NULL. New status values may be added in later versions:
+ * treat any non-zero value you do not know as an error. Each failure also leaves a one-line
+ * message, "function: detail", naming the argument, key, tensor or frame at fault, truncated to
+ * 255 bytes. It goes to one of two fixed slots:
+ *   - the handle's slot, when the call received a live handle;
+ *   - the calling thread's slot otherwise: every failure of fastdrive_pruner_create, calls whose
+ *     handle is NULL, destroyed or not from create, and fastdrive_keep_count.
+ * fastdrive_pruner_last_error(p) reads the first, fastdrive_pruner_last_error(NULL) the second.
+ * A successful call clears neither.
+ *
+ * ---- Memory and ownership ----
+ * create makes every allocation a handle needs: its weights, one scratch arena planned for
+ * max_tokens tokens, its worker threads, its error slot. score, score_batch, topk and select
+ * then allocate nothing on success. Pointers passed in (tokens, scores, aux, options, params)
+ * are borrowed for the call only; outputs are caller-owned arrays of the documented length.
+ * F32 weights are read in place from a read-only private mapping of the weight file for the
+ * handle's life: replace a weight file by writing a new file and renaming it over the old one.
+ * Truncating or rewriting it in place while a handle is open is undefined (SIGBUS on truncation).
+ *
+ * ---- Threads ----
+ * A handle is used by one thread at a time (calls on it, destroy included, must not overlap);
+ * different handles may be used concurrently. Functions without a handle are thread-safe. Each
+ * handle runs num_threads threads (the caller's counts as one; the others start at create and
+ * wait between calls), and score, score_batch and select's similarity passes split their work
+ * over them. The runtime calls OpenBLAS single-threaded from these workers; for that, create and
+ * every scoring call set OpenBLAS's process-wide thread count to 1
+ * (openblas_set_num_threads(1)), which other OpenBLAS users in the process also see.
+ *
+ * ---- fork and process exit ----
+ * A handle inherited by a forked child inherited by a forked child keeps working there, on the calling thread only
  * (fork copies no worker threads): same results, without the pool's parallelism. The child may
  * also destroy it or simply exit; neither waits for the parent's threads. A child that needs
  * full speed creates its own handle. The parent's handles are not affected.
@@ -47,9 +87,32 @@
  * finalizer that destroys handles at exit must first take the lock its calls hold, and leave a
  * handle that a thread is still inside alone (the Python package does exactly that).
  *
- * OpenBLAS: the runtime runs its own worker pool and calls OpenBLAS single-threaded from it;
- * for that, create and score set OpenBLAS's process-wide thread count to 1
- * (openblas_set_num_threads(1)), which also affects other OpenBLAS users in the process.
+ * ---- Determinism ----
+ * With one library build on one machine, the same weight file, compute type and inputs give
+ * bit-identical scores and selections whatever num_threads is. A batch may differ from single
+ * calls, and results may differ across compute types and CPUs, in the last bits only.
+ *
+ * ---- Weight files ----
+ * One safetensors file: fifteen F32/F16/BF16 tensors named as in a Qwen2.5-VL decoder layer's
+ * state dict ("input_layernorm.weight", "self_attn.q_proj.weight", ..., "mlp.down_proj.weight")
+ * plus "query" [1, D] and "scorer.weight"/"scorer.bias", and the config in __metadata__
+ * ("format" = "fastdrive-reconpruner", "format_version" = "1", "hidden_size", "rope", ...;
+ * missing optional keys take the Qwen2.5-VL-3B values). create checks the whole file, the
+ * config, every tensor's name, dtype and shape, and that every weight is finite; any failure is
+ * FASTDRIVE_ERR_FORMAT naming what is wrong. (Full rules: docs/weight-file.md in the source.)
+ *
+ * ---- Stability ----
+ * What is not in this file is not API. Versions follow semver: within a major version,
+ * functions, types, struct fields and enum values are only added, never changed or removed.
+ * Structs that start with `struct_size` grow only at their end; set struct_size to the sizeof
+ * you compiled with, and the library reads (or for _info, writes) only that many bytes and
+ * treats later fields as 0, which every field takes as its default. fastdrive_tokens has no
+ * struct_size and never changes; a future extension gets a new type and entry point. Enum
+ * values are explicit, never reused, and range-checked when they come from the caller.
+ * FASTDRIVE_VERSION_COMPATIBLE(fastdrive_version_number()) tells whether the library loaded at
+ * run time serves this header (same major, not older).
+ * A deprecated function is marked FASTDRIVE_DEPRECATED (define
+ * FASTDRIVE_NO_DEPRECATION_WARNINGS to silence it) and keeps working for one minor release.
  */
 #ifndef FASTDRIVE_PRUNER_H
 #define FASTDRIVE_PRUNER_H
@@ -119,21 +182,21 @@ extern "C" {
 
 /* ---- Types ---- */
 
-/** Opaque pruner handle: weights (mapped), config, worker pool and scratch arena. */
+/** Opaque pruner handle: weights (mapped), config, worker threads, scratch arena, error slot. */
 typedef struct fastdrive_pruner fastdrive_pruner;
 
-/** Result of every fallible call. Values are stable; new ones may be added. */
+/** Result of every fallible call. Values are stable; new ones may be added (treat unknown non-zero as error). */
 typedef enum fastdrive_status {
     FASTDRIVE_OK = 0,
-    FASTDRIVE_ERR_INVALID_ARGUMENT = 1,  /* NULL pointer, k out of range, bad option */
-    FASTDRIVE_ERR_IO = 2,                /* file missing / unreadable */
-    FASTDRIVE_ERR_FORMAT = 3,            /* not a valid weight file, missing tensor, bad config */
+    FASTDRIVE_ERR_INVALID_ARGUMENT = 1,  /* NULL pointer, dead handle, count or k out of range, unknown enum value, bad struct_size or option */
+    FASTDRIVE_ERR_IO = 2,                /* weight file missing, not a regular file, unreadable or unmappable */
+    FASTDRIVE_ERR_FORMAT = 3,            /* not a valid weight file: structure, config, tensor name/dtype/shape, non-finite weight */
     FASTDRIVE_ERR_SHAPE = 4,             /* token dim != hidden size; grid_h*grid_w != n_tokens, or no grid under rope=mrope */
-    FASTDRIVE_ERR_CAPACITY = 5,          /* more tokens than the handle was created for */
+    FASTDRIVE_ERR_CAPACITY = 5,          /* more tokens (or scores) than the handle's max_tokens */
     FASTDRIVE_ERR_NON_FINITE = 6,        /* NaN or Inf in the input tokens; NaN in scores given to topk or from f32 overflow inside the layer */
-    FASTDRIVE_ERR_OUT_OF_MEMORY = 7,
-    FASTDRIVE_ERR_UNSUPPORTED = 8,       /* e.g. a dtype this build cannot compute in */
-    FASTDRIVE_ERR_INTERNAL = 9
+    FASTDRIVE_ERR_OUT_OF_MEMORY = 7,     /* plan or converted weights exceed the machine's memory; allocation or thread start failed */
+    FASTDRIVE_ERR_UNSUPPORTED = 8,       /* a compute type this CPU cannot run (BF16 without AVX512_BF16; F16) */
+    FASTDRIVE_ERR_INTERNAL = 9           /* a broken internal invariant: a bug, please report it */
 } fastdrive_status;
 
 /** Element type of a buffer. */
@@ -143,11 +206,12 @@ typedef enum fastdrive_dtype {
     FASTDRIVE_BF16 = 2   /* bfloat16: the upper 16 bits of a binary32 */
 } fastdrive_dtype;
 
-/** Positions inside the pruner layer (weight-file key `rope`). */
+/** Positions inside the pruner layer (weight-file key `rope`; reported by fastdrive_pruner_describe). */
 typedef enum fastdrive_rope {
     FASTDRIVE_ROPE_NONE = 0,   /* no rotation */
     FASTDRIVE_ROPE_1D = 1,     /* query at 0, token i at i+1 */
-    FASTDRIVE_ROPE_MROPE = 2   /* Qwen2.5-VL multimodal RoPE over the token grid */
+    FASTDRIVE_ROPE_MROPE = 2   /* Qwen2.5-VL multimodal RoPE: query at (0,0,0), token i at
+                                  (1, 1 + i / grid_w, 1 + i % grid_w) (temporal, height, width) */
 } fastdrive_rope;
 
 /** Attention mask of the pruner layer (weight-file key `attention`). */
@@ -159,25 +223,30 @@ typedef enum fastdrive_attention {
 /**
  * Options for fastdrive_pruner_create. Start from fastdrive_pruner_default_options() or a
  * zero-filled struct with struct_size set: every field treats 0 as its default.
- * Fields are only ever appended; the library reads min(struct_size, its own size) bytes.
+ * Fields are only ever appended; the library reads min(struct_size, its own size) bytes and
+ * rejects struct_size < 16 (the 1.0 size) with FASTDRIVE_ERR_INVALID_ARGUMENT.
  */
 typedef struct fastdrive_pruner_options {
     uint32_t struct_size;        /* sizeof(fastdrive_pruner_options), for ABI growth */
-    uint32_t max_tokens;         /* arena is sized for this many visual tokens; default 4096 */
-    uint32_t num_threads;        /* 0 = all cores */
+    uint32_t max_tokens;         /* tokens per call the arena is planned for; 0 = default 4096 */
+    uint32_t num_threads;        /* threads per handle, the caller's included; 0 = all online cores; at most 256 */
     fastdrive_dtype compute;     /* FASTDRIVE_F32 (default) or FASTDRIVE_BF16: every GEMM in bf16 with f32
                                     accumulation (weights converted once at create), norms and
                                     softmax in f32; needs AVX512_BF16, else FASTDRIVE_ERR_UNSUPPORTED */
 } fastdrive_pruner_options;
 
-/* A zero-copy view of the host's visual tokens: row i starts at data + i*row_stride elements. */
+/**
+ * A zero-copy view of the host's visual tokens: row i starts at data + i*row_stride elements.
+ * Frozen: this struct has no struct_size and never changes.
+ */
 typedef struct fastdrive_tokens {
-    const void *data;            /* borrowed; read only during the call */
-    fastdrive_dtype dtype;       /* F32, F16 or BF16 */
+    const void *data;            /* borrowed; read only during the call; not NULL */
+    fastdrive_dtype dtype;       /* F32, F16 or BF16; converted to f32 internally */
     int64_t n_tokens;            /* rows, 1 .. max_tokens */
     int64_t dim;                 /* must equal the pruner's hidden size */
-    int64_t row_stride;          /* in elements; 0 = dim (contiguous) */
-    int32_t grid_h, grid_w;      /* tokens as a grid_h×grid_w frame (needed for rope=mrope); 0 = unknown */
+    int64_t row_stride;          /* in elements, >= dim; 0 = dim (contiguous) */
+    int32_t grid_h, grid_w;      /* the frame's token grid, row-major (see "Tokens and the grid"):
+                                    required under rope=mrope; 0, 0 = none given */
 } fastdrive_tokens;
 
 /**
@@ -287,8 +356,9 @@ FASTDRIVE_API fastdrive_pruner_options fastdrive_pruner_default_options(void);
  * @param out           out, not NULL; receives the new handle, or NULL on failure.
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_IO | _ERR_FORMAT | _ERR_OUT_OF_MEMORY
  *         | _ERR_UNSUPPORTED | _ERR_INTERNAL
- * @note On failure fastdrive_pruner_last_error(NULL) on the same thread says why.
- *       Allocates the handle, its arena and worker threads; thread-safe.
+ * @note On failure *out is NULL (when out is not NULL) and fastdrive_pruner_last_error(NULL) on
+ *       the same thread says why. Allocates the handle, its arena and worker threads, and sets
+ *       OpenBLAS's thread count to 1 (see "Threads"); thread-safe.
  * @since 1.0
  */
 FASTDRIVE_API fastdrive_status fastdrive_pruner_create(const char *weights_path,
@@ -298,8 +368,9 @@ FASTDRIVE_API fastdrive_status fastdrive_pruner_create(const char *weights_path,
 /**
  * Release a handle: joins its workers, frees its arena, unmaps its weights.
  *
- * @param p  handle from fastdrive_pruner_create, or NULL (a no-op). Not used afterwards.
- * @note Must not overlap another call on the same handle.
+ * @param p  handle from fastdrive_pruner_create, or NULL (a no-op). Not used afterwards; a
+ *           pointer that is no longer a live handle (destroyed twice) is ignored.
+ * @note Must not overlap another call on the same handle. Never fails; writes no error slot.
  * @since 1.0
  */
 FASTDRIVE_API void fastdrive_pruner_destroy(fastdrive_pruner *p);
@@ -308,9 +379,10 @@ FASTDRIVE_API void fastdrive_pruner_destroy(fastdrive_pruner *p);
  * Describe a handle: its model config, capacity and compute settings.
  *
  * @param p    handle; not NULL.
- * @param out  out, not NULL; out->struct_size must be set (>= 8).
+ * @param out  out, not NULL; out->struct_size must be set (>= 8). The library writes
+ *             min(struct_size, its own size) bytes and leaves struct_size as the caller set it.
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT
- * @note No allocation; `out` untouched on failure.
+ * @note No allocation; `out` untouched on failure. One thread at a time per handle.
  * @since 1.0
  */
 FASTDRIVE_API fastdrive_status fastdrive_pruner_describe(const fastdrive_pruner *p,
@@ -319,7 +391,7 @@ FASTDRIVE_API fastdrive_status fastdrive_pruner_describe(const fastdrive_pruner 
 /* ---- Scoring ---- */
 
 /**
- * Score every token in `tokens` with the ReconPruner head (SPEC §1): higher = more foreground.
+ * Score every token in `tokens` (see "What a score is"): higher = more foreground.
  *
  * @param p       handle; not NULL; one thread at a time.
  * @param tokens  borrowed view, read only during the call; not NULL; data not NULL;
@@ -329,7 +401,8 @@ FASTDRIVE_API fastdrive_status fastdrive_pruner_describe(const fastdrive_pruner 
  * @param scores  out, [tokens->n_tokens] floats; not NULL; written only on FASTDRIVE_OK. It may
  *                overlap the tokens' memory: every token is read before any score is written.
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
- * @note No heap allocation. On error, `scores` is untouched and last_error() says why.
+ * @note No heap allocation; runs on the handle's threads. On error, `scores` is untouched and
+ *       last_error(p) says why (last_error(NULL) when p is not a live handle).
  * @since 1.0
  */
 FASTDRIVE_API fastdrive_status fastdrive_pruner_score(fastdrive_pruner *p,
@@ -349,8 +422,9 @@ FASTDRIVE_API fastdrive_status fastdrive_pruner_score(fastdrive_pruner *p,
  * @param scores    out, [sum of n_tokens] floats, frame after frame; not NULL; written only on
  *                  FASTDRIVE_OK. It may overlap the frames' tokens (all are read first).
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
- * @note No heap allocation. On error, `scores` is untouched; for every per-frame error (data,
- *       dtype, stride, dim, grid, capacity, NaN/Inf) last_error() names the frame: "frames[i]".
+ * @note No heap allocation; runs on the handle's threads. On error, `scores` is untouched; for
+ *       every per-frame error (data, dtype, stride, dim, grid, capacity, NaN/Inf) last_error(p)
+ *       names the frame: "frames[i]".
  * @since 1.0
  */
 FASTDRIVE_API fastdrive_status fastdrive_pruner_score_batch(fastdrive_pruner *p, const fastdrive_tokens *frames,
@@ -360,7 +434,7 @@ FASTDRIVE_API fastdrive_status fastdrive_pruner_score_batch(fastdrive_pruner *p,
  * Select the K highest scores: ties go to the lower index, indices come out ascending.
  * +Inf/-Inf rank as numbers; a NaN score is rejected (FASTDRIVE_ERR_NON_FINITE).
  *
- * @param p        handle; not NULL (its error slot receives the message).
+ * @param p        handle; not NULL; one thread at a time (its error slot receives the message).
  * @param scores   [n] floats, borrowed; not NULL.
  * @param n        1 .. max_tokens of the handle (more is _ERR_CAPACITY).
  * @param k        1 .. n (see fastdrive_keep_count for a keep ratio).
@@ -383,7 +457,8 @@ FASTDRIVE_API fastdrive_status fastdrive_pruner_topk(fastdrive_pruner *p, const 
  * @param ratio  share of tokens to keep, in (0, 1].
  * @param out_k  out, not NULL; written only on FASTDRIVE_OK.
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT
- * @note Pure; thread-safe; no allocation.
+ * @note Pure; thread-safe; no allocation on success. A failure writes the calling thread's
+ *       error slot (last_error(NULL)).
  * @since 1.0
  */
 FASTDRIVE_API fastdrive_status fastdrive_keep_count(int64_t n, double ratio, int64_t *out_k);
@@ -402,9 +477,10 @@ FASTDRIVE_API fastdrive_status fastdrive_keep_count(int64_t n, double ratio, int
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT (NULL, struct_size, unknown policy, k out of
  *         1..n_tokens, aux missing where required, aux_count != n_tokens, NaN in aux,
  *         important_ratio outside (0, 1]) | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
- * @note No heap allocation. On error `indices` is untouched and last_error() says why.
+ * @note No heap allocation. On error `indices` is untouched and last_error(p) says why.
  *       RECONPRUNER (scoring), DIVPRUNE and VISPRUNER (their similarity passes) use the
  *       handle's worker threads, as score does; the rest runs on the calling thread.
+ *       Indices do not depend on num_threads.
  * @since 1.0
  */
 FASTDRIVE_API fastdrive_status fastdrive_select(fastdrive_pruner *p, const fastdrive_tokens *tokens,
@@ -422,20 +498,22 @@ FASTDRIVE_API fastdrive_status fastdrive_select(fastdrive_pruner *p, const fastd
 FASTDRIVE_API const char *fastdrive_status_string(fastdrive_status s);
 
 /**
- * Detail of the last failure: a one-line message naming the argument, key or tensor.
+ * Detail of the last failure: "function: detail", naming the argument, key, tensor or frame.
  *
- * @param p  a handle: its last failure ("" if none). NULL, or a pointer that is not a live
+ * @param p  a live handle: its last failure ("" if none). NULL, or a pointer that is not a live
  *           handle (destroyed, never created): the calling thread's last failure that had no
  *           handle to record it: a failed create, a call refused for a NULL or dead handle
  *           (the message names that call), fastdrive_keep_count ("" if none).
- * @return never NULL; valid until the next call on the same handle (or thread, for NULL).
- *         A successful call does not clear it. Messages are truncated to 255 bytes.
+ * @return never NULL; valid until the next call on the same handle (for the thread's slot: until
+ *         the next failure on the same thread). A successful call does not clear it. At most
+ *         255 bytes.
+ * @note Does not change either slot.
  * @since 1.0
  */
 FASTDRIVE_API const char *fastdrive_pruner_last_error(const fastdrive_pruner *p);
 
 /**
- * The library's version, "MAJOR.MINOR.PATCH"; compare with FASTDRIVE_VERSION_STRING.
+ * The library's version, "MAJOR.MINOR.PATCH" (FASTDRIVE_VERSION_STRING of the header it was built with).
  *
  * @return static text, never NULL.
  * @since 1.0
@@ -443,7 +521,10 @@ FASTDRIVE_API const char *fastdrive_pruner_last_error(const fastdrive_pruner *p)
 FASTDRIVE_API const char *fastdrive_pruner_version(void);
 
 /**
- * The library's version as MAJOR*1000000 + MINOR*1000 + PATCH (FASTDRIVE_VERSION_NUMBER).
+ * The library's version as MAJOR*1000000 + MINOR*1000 + PATCH. A library with the same major
+ * version and a number >= FASTDRIVE_VERSION_NUMBER provides everything this header declares.
+ *
+ * @return the number; never fails, thread-safe.
  * @since 1.0
  */
 FASTDRIVE_API int32_t fastdrive_version_number(void);

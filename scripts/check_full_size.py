@@ -2,7 +2,7 @@
 # check_full_size.py — the runtime against transformers at full size: D=2048, I=11008, 16/2 heads,
 # N = 3249 (57×57), for one mode per run. Slow (~1 min): run by scripts/test.sh, not by swift test.
 """Generate a full-size random pruner + tokens + reference scores with scripts/make_reference.py
-(transformers' own Qwen2_5_VLDecoderLayer), score the tokens with the CLI, and check the SPEC
+(transformers' own Qwen2_5_VLDecoderLayer), score the tokens with the CLI, and check the docs/model.md
 tolerance and the top-K agreement at the paper's three keep counts."""
 import argparse
 import json
@@ -23,7 +23,7 @@ def main() -> int:
     ap.add_argument("--attention", default="bidirectional")
     ap.add_argument("--dir", help="reuse/keep the generated files here")
     ap.add_argument("--compute", choices=["f32", "bf16"], default="f32",
-                    help="bf16: SPEC's bar is top-K overlap >= 0.97 at K = N/2 instead of the f32 tolerance")
+                    help="bf16: docs/model.md's bar is top-K overlap >= 0.97 at K = N/2 instead of the f32 tolerance")
     args = ap.parse_args()
     out = Path(args.dir or tempfile.mkdtemp(prefix="fastdrive-full-"))
     name = f"full_{args.rope}_{args.attention}"

@@ -6,7 +6,7 @@
     .venv/bin/python scripts/make_reference.py --check         # regenerate to a temp dir, compare bytes
     .venv/bin/python scripts/make_reference.py --full-size --out /tmp/full [--rope mrope] [--attention bidirectional]
 
-Per case: <name>.safetensors (SPEC §2), <name>.tokens.npy ([N, D] f32 or f16), <name>.scores.npy
+Per case: <name>.safetensors (docs/weight-file.md), <name>.tokens.npy ([N, D] f32 or f16), <name>.scores.npy
 (float32 [N], transformers' Qwen2_5_VLDecoderLayer + fusion + scorer, from the *stored* weight and
 token values), plus cases.json and README.md. For every case the generator asserts that
 
@@ -14,7 +14,7 @@ token values), plus cases.json and README.md. For every case the generator asser
 * causality really holds / does not hold in the transformers layer (perturb the last token),
 * the case is discriminative: deliberately wrong variants (no RoPE, 1-D instead of M-RoPE,
   transposed grid, wrong mask, wrong GQA mapping, default eps/theta) move the scores by more than
-  10x the SPEC tolerance, so a runtime with that bug cannot pass the test.
+  10x the tolerance of docs/model.md, so a runtime with that bug cannot pass the test.
 """
 from __future__ import annotations
 
@@ -38,7 +38,7 @@ COMMAND = ".venv/bin/python scripts/make_reference.py"
 
 # numpy (float64) vs transformers (float32): relative to max(1, max |S|). Observed ~3e-7.
 NUMPY_AGREEMENT = 1e-5
-# A wrong variant must move the scores by more than this many SPEC tolerances.
+# A wrong variant must move the scores by more than this many tolerances (docs/model.md).
 MUTANT_MARGIN = 10.0
 
 # Wrong variants that are allowed to stay within 10x tolerance, per case. With the real theta 1e6 and
@@ -231,7 +231,7 @@ def readme(entries) -> str:
         "",
         "Each case `<name>` has three files:",
         "",
-        "- `<name>.safetensors`: random ReconPruner weights in the SPEC §2 format, every metadata key present",
+        "- `<name>.safetensors`: random ReconPruner weights in the format of docs/weight-file.md, every metadata key present",
         "  (small shapes would contradict the full-size defaults of missing keys).",
         "- `<name>.tokens.npy`: visual tokens `[N, D]`, C-order, f32 or f16 (`tokens_dtype`).",
         "- `<name>.scores.npy`: reference scores, float32 `[N]`.",
@@ -245,13 +245,13 @@ def readme(entries) -> str:
         "Tokens are N(0,1) rows with per-token scale U(0.5, 2). The weights are written, read back, and",
         "the scores computed from the *stored* values (f16/bf16 upcast exactly to f32, f16 tokens likewise)",
         "with transformers' own `Qwen2_5_VLDecoderLayer` (eager attention, float32) and",
-        "`Qwen2_5_VLRotaryEmbedding` (3-row position ids per SPEC §1; `rope=none` passes cos = 1, sin = 0),",
+        "`Qwen2_5_VLRotaryEmbedding` (3-row position ids as docs/model.md gives them; `rope=none` passes cos = 1, sin = 0),",
         "a 0 / finfo.min additive mask for `causal` and no mask for `bidirectional`, then",
         "S = (H[1:] ⊙ H[0]) · w_s + b_s. The generator asserts, per case, that an independent float64",
         f"NumPy implementation agrees to {NUMPY_AGREEMENT:g}·max(1, max|S|), that causality holds exactly in the",
         "causal cases (and not in the bidirectional ones), and that deliberately wrong variants (no RoPE,",
         "1-D instead of M-RoPE, transposed grid, swapped height/width, reversed sections, flipped mask,",
-        f"wrong GQA mapping, default eps/theta) each move the scores by > {MUTANT_MARGIN:g}× the SPEC tolerance",
+        f"wrong GQA mapping, default eps/theta) each move the scores by > {MUTANT_MARGIN:g}× the tolerance of docs/model.md",
         "1e-3·max(1, max|S_ref|), so a runtime with one of those bugs fails. Exceptions (reported, not required):",
         "reversed mrope sections in `mrope_bidir_f32_3x43` (with the real theta 1e6 and head_dim 16 the",
         "height/width frequencies are so low that section-layout mistakes barely show on small grids; this is",

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # test.sh — every test of the project, from a fresh clone: installs what is missing, builds, runs.
 #
-#   Swift suites (swift test) · zero-allocation hot path · full-size parity with transformers ·
+#   layering check · Swift suites (swift test) · zero-allocation hot path · full-size parity with transformers ·
 #   CMake build, install, examples, find_package consumer, exported symbols, pkg-config ·
 #   packaging (sdist, wheels, auditwheel, a new venv outside the repo) · Python package and
 #   VLA integration · trainer · API misuse, threads, fork, sanitizers, valgrind, create/destroy ·
@@ -42,6 +42,8 @@ cmake_tests() {
         (cd "$work/cmake" && ctest --output-on-failure)
 }
 
+step "layering: imports and type uses point down (scripts/check_layers.py)" \
+    bash -c "'$py' scripts/check_layers.py && '$py' scripts/check_layers.py --self-test"
 step "swift test" swift test
 step "release build" swift build -c release
 step "C: zero allocations in score/topk/batch/select" c_tests

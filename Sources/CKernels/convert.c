@@ -1,6 +1,7 @@
 // convert.c — f16/bf16 ⇄ f32 conversion and finiteness scans, the only dtype code in the runtime.
 #include "fastdrive_kernels.h"
 #include "dispatch.h"
+#include "bf16.h"
 
 #include <string.h>
 
@@ -62,10 +63,5 @@ int64_t fdk_convert_to_f32(float *out, const void *src, int32_t dtype, int64_t n
 
 FDK_MULTIVERSION
 void fdk_convert_f32_to_bf16(uint16_t *out, const float *src, int64_t n) {
-    for (int64_t i = 0; i < n; i++) {
-        uint32_t u = bits_from_f32(src[i]);
-        uint32_t rounded = (u + 0x7fffu + ((u >> 16) & 1u)) >> 16;
-        // NaN must stay NaN: keep a quiet-NaN payload instead of rounding into Inf.
-        out[i] = (uint16_t)(((u & 0x7fffffffu) > 0x7f800000u) ? ((u >> 16) | 0x40u) : rounded);
-    }
+    for (int64_t i = 0; i < n; i++) out[i] = fdk_bf16_round(src[i]);
 }

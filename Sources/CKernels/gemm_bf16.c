@@ -9,18 +9,13 @@
 //   packed W: panel p, pair q, column j, element e → w[((p·kp + q)·NR + j)·2 + e] = W[p·NR + j][2q + e]
 //   packed A: row r, pair q, element e              → a[(r·kp + q)·2 + e]          = A[r][2q + e]
 #include "fastdrive_kernels.h"
+#include "bf16.h"
 
 #include <string.h>
 
 #define NR 32   /* columns per panel: two zmm accumulators */
 #define MR 12   /* rows per micro-tile: 24 accumulators + 2 B + 1 A of the 32 zmm registers */
 #define KC 256  /* pairs per k block: a 32 KiB W sub-panel and a 12 KiB A block stay in L1/L2 */
-
-static inline uint16_t to_bf16(float f) {
-    uint32_t u;
-    memcpy(&u, &f, sizeof u);
-    return (uint16_t)((u + 0x7fffu + ((u >> 16) & 1u)) >> 16);  // round to nearest even
-}
 
 static inline int64_t pairs(int64_t k) { return (k + 1) / 2; }
 
@@ -44,7 +39,7 @@ void fdk_bf16_pack_weight(uint16_t *out, const float *w, int64_t row_stride, int
             for (int64_t j = 0; j < NR; j++)
                 for (int64_t e = 0; e < 2; e++) {
                     const int64_t col = p * NR + j, kk = 2 * q + e;
-                    out[((p * kp + q) * NR + j) * 2 + e] = (col < n && kk < k) ? to_bf16(w[col * row_stride + kk * col_stride]) : 0;
+                    out[((p * kp + q) * NR + j) * 2 + e] = (col < n && kk < k) ? fdk_bf16_round(w[col * row_stride + kk * col_stride]) : 0;
                 }
 }
 
@@ -53,7 +48,7 @@ void fdk_bf16_pack_rows(uint16_t *out, const float *a, int64_t lda, int64_t m, i
     for (int64_t r = 0; r < m; r++) {
         uint16_t *o = out + r * row;
         const float *x = a + r * lda;
-        for (int64_t kk = 0; kk < k; kk++) o[kk] = to_bf16(x[kk] * scale);
+        for (int64_t kk = 0; kk < k; kk++) o[kk] = fdk_bf16_round(x[kk] * scale);
         if (k & 1) o[k] = 0;
     }
 }

@@ -16,8 +16,8 @@ void fdk_rope(float *x, int64_t ldx, int64_t row0, int64_t rows, int64_t heads, 
               const float *cos_tab, const float *sin_tab, int32_t mode, int64_t grid_w,
               int32_t sec_t, int32_t sec_h) {
     const int64_t half = head_dim / 2;
-    // mrope gathers each pair's angle from its own axis; 64 pairs max at hd = 128, but any
-    // even head_dim works because the gathered rows live in these two small stack arrays.
+    // mrope gathers each pair's angle from its own axis into these stack arrays: 64 pairs at
+    // hd = 128, at most 512 because a config's head_dim is at most 1024 (PrunerConfig.maxHeadDim).
     float cg[512], sg[512];
     for (int64_t r = 0; r < rows; r++) {
         const int64_t g = row0 + r;

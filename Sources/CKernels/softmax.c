@@ -69,6 +69,6 @@ void fdk_exp(float *x, int64_t n) {
     for (int64_t i = 0; i < n; i++) x[i] = fdk_exp_f32(x[i]);
 }
 
-void fdk_normalize_rows(float *o, int64_t ldo, const float *row_sum, int64_t rows, int64_t cols) {
+void fdk_divide_rows(float *o, int64_t ldo, const float *row_sum, int64_t rows, int64_t cols) {
     for (int64_t r = 0; r < rows; r++) scale(o + r * ldo, 1.0f / row_sum[r], cols);
 }

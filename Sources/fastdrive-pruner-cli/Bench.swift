@@ -68,7 +68,38 @@ struct Bench: ParsableCommand {
         }
         let batch = frames > 1 ? try timeBatch(handle, values: values, d: d, grid: grid) : nil
         let peakRSS = Self.peakRSSBytes()
-        // The same GEMMs with the same shapes and split, nothing else: the floor of this design.
+        samples.sort()
+        let median = samples[samples.count / 2]
+        let gemm = try gemmOnlySeconds(path: path)
+        let flops = Self.flops(info: info, tokens: tokens)
+        let executed = flops - Self.foldedFlops(info: info, tokens: tokens)
+        let outside = gemm.map { max(0, 1 - $0 / median) }
+        let weightBytes = Int(info.parameter_count) * 4, arenaBytes = Int(info.arena_bytes)
+        if json {
+            var line = "{\"case\":\"score\",\"n_tokens\":\(tokens),\"dim\":\(d),\"dtype\":\"\(compute.rawValue)\",\"threads\":\(info.num_threads),\"ms_median\":\(median * 1e3),\"ms_p10\":\(samples[samples.count / 10] * 1e3),\"ms_p90\":\(samples[samples.count * 9 / 10] * 1e3),\"gflops\":\(flops / median / 1e9),\"executed_gflops\":\(executed / median / 1e9),\(gemm.map { "\"gemm_ms\":\($0 * 1e3),\"outside_gemm\":\(outside!)," } ?? "")\"create_ms\":\(createMs),\"peak_rss_bytes\":\(peakRSS),\"weight_bytes\":\(weightBytes),\"arena_bytes\":\(arenaBytes)"
+            if let batch { line += ",\"frames\":\(frames),\"batch_fps\":\(batch.batchFPS),\"single_fps\":\(batch.singleFPS)" }
+            print(line + "}")
+        } else {
+            print("score: \(tokens) tokens, D=\(d), \(compute.rawValue), \(info.num_threads) threads, \(samples.count) runs")
+            print("  median \(String(format2: median * 1e3)) ms  p10 \(String(format2: samples[samples.count / 10] * 1e3)) ms  p90 \(String(format2: samples[samples.count * 9 / 10] * 1e3)) ms")
+            print("  \(String(format2: flops / 1e9)) GFLOP per frame, \(String(format2: flops / median / 1e9)) GFLOP/s effective")
+            print("  \(String(format2: executed / 1e9)) GFLOP executed (scorer folded through down_proj), \(String(format2: executed / median / 1e9)) GFLOP/s")
+            if let gemm, let outside {
+                print("  GEMMs alone: \(String(format2: gemm * 1e3)) ms; time outside GEMM: \(String(format2: outside * 100)) %")
+            } else {
+                print("  GEMMs alone: not measured (build with `--traits BenchHooks` to time them)")
+            }
+            print("  create \(String(format2: createMs)) ms; peak RSS \(peakRSS >> 20) MiB = weights \(weightBytes >> 20) MiB + arena \(arenaBytes >> 20) MiB planned for \(capacity!) tokens")
+            if let batch {
+                print("  \(frames) frames: score_batch \(String(format2: batch.batchFPS)) frames/s, \(frames) single calls \(String(format2: batch.singleFPS)) frames/s")
+            }
+        }
+    }
+
+    /// Median seconds of the pass's GEMMs alone (same shapes and split, nothing else: the floor of
+    /// this design), from a second handle; nil in a build without the BenchHooks trait.
+    func gemmOnlySeconds(path: RawPath) throws -> Double? {
+#if FASTDRIVE_BENCH_HOOKS
         let swiftPruner: Pruner
         do {
             swiftPruner = try Pruner(path: path, options: PrunerOptions(maxTokens: tokens, threads: Int(threads),
@@ -80,28 +111,11 @@ struct Bench: ParsableCommand {
             do { try swiftPruner.runGEMMsOnly(tokens: tokens) } catch { throw CLIError(error.message) }
             if i > 0 { gemmSamples.append(nowSeconds() - t0) }
         }
-        samples.sort()
         gemmSamples.sort()
-        let median = samples[samples.count / 2], gemm = gemmSamples[gemmSamples.count / 2]
-        let flops = Self.flops(info: info, tokens: tokens)
-        let executed = flops - Self.foldedFlops(info: info, tokens: tokens)
-        let outside = max(0, 1 - gemm / median)
-        let weightBytes = Int(info.parameter_count) * 4, arenaBytes = Int(info.arena_bytes)
-        if json {
-            var line = "{\"case\":\"score\",\"n_tokens\":\(tokens),\"dim\":\(d),\"dtype\":\"\(compute.rawValue)\",\"threads\":\(info.num_threads),\"ms_median\":\(median * 1e3),\"ms_p10\":\(samples[samples.count / 10] * 1e3),\"ms_p90\":\(samples[samples.count * 9 / 10] * 1e3),\"gflops\":\(flops / median / 1e9),\"executed_gflops\":\(executed / median / 1e9),\"gemm_ms\":\(gemm * 1e3),\"outside_gemm\":\(outside),\"create_ms\":\(createMs),\"peak_rss_bytes\":\(peakRSS),\"weight_bytes\":\(weightBytes),\"arena_bytes\":\(arenaBytes)"
-            if let batch { line += ",\"frames\":\(frames),\"batch_fps\":\(batch.batchFPS),\"single_fps\":\(batch.singleFPS)" }
-            print(line + "}")
-        } else {
-            print("score: \(tokens) tokens, D=\(d), \(compute.rawValue), \(info.num_threads) threads, \(samples.count) runs")
-            print("  median \(String(format2: median * 1e3)) ms  p10 \(String(format2: samples[samples.count / 10] * 1e3)) ms  p90 \(String(format2: samples[samples.count * 9 / 10] * 1e3)) ms")
-            print("  \(String(format2: flops / 1e9)) GFLOP per frame, \(String(format2: flops / median / 1e9)) GFLOP/s effective")
-            print("  \(String(format2: executed / 1e9)) GFLOP executed (scorer folded through down_proj), \(String(format2: executed / median / 1e9)) GFLOP/s")
-            print("  GEMMs alone: \(String(format2: gemm * 1e3)) ms; time outside GEMM: \(String(format2: outside * 100)) %")
-            print("  create \(String(format2: createMs)) ms; peak RSS \(peakRSS >> 20) MiB = weights \(weightBytes >> 20) MiB + arena \(arenaBytes >> 20) MiB planned for \(capacity!) tokens")
-            if let batch {
-                print("  \(frames) frames: score_batch \(String(format2: batch.batchFPS)) frames/s, \(frames) single calls \(String(format2: batch.singleFPS)) frames/s")
-            }
-        }
+        return gemmSamples[gemmSamples.count / 2]
+#else
+        return nil
+#endif
     }
 
     /// Frames per second of one score_batch call over `frames` frames vs. as many single calls.

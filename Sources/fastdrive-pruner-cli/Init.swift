@@ -40,7 +40,7 @@ struct Init: ParsableCommand {
 
     func run() throws {
         let path = try RawArguments.path(out)
-        var c = config == .full ? PrunerConfig.full : RandomPruner.small
+        var c = config == .full ? PrunerConfig.full : PrunerConfig.small
         var metadata = c.metadata
         metadata = metadata.map { ($0.key, $0.key == "rope" ? rope : $0.key == "attention" ? attention : $0.value) }
         do { c = try PrunerConfig(metadata: metadata) } catch { throw CLIError(error.message) }

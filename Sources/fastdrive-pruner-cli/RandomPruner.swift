@@ -2,20 +2,13 @@
 
 import FastdrivePruner
 
-/// xoshiro256** seeded by SplitMix64: fast, reproducible across platforms.
+/// xoshiro256** seeded by the library's SplitMix64: fast, reproducible across platforms.
 struct Xoshiro256: RandomNumberGenerator {
     private var s: (UInt64, UInt64, UInt64, UInt64)
 
     init(seed: UInt64) {
-        var x = seed
-        func splitmix() -> UInt64 {
-            x &+= 0x9E37_79B9_7F4A_7C15
-            var z = x
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-        s = (splitmix(), splitmix(), splitmix(), splitmix())
+        var g = SplitMix64(state: seed)
+        s = (g.next(), g.next(), g.next(), g.next())
     }
 
     mutating func next() -> UInt64 {
@@ -46,7 +39,7 @@ struct Xoshiro256: RandomNumberGenerator {
 }
 
 enum RandomPruner {
-    /// Every SPEC tensor for `config`: nn.Linear's default init (U(±1/√fan_in) for weights and
+    /// Every tensor of the weight file (TensorName) for `config`: nn.Linear's default init (U(±1/√fan_in) for weights and
     /// biases), RMSNorm weights 1, query token N(0, 1).
     static func tensors(config: PrunerConfig, seed: UInt64) -> [NamedTensor] {
         var rng = Xoshiro256(seed: seed)
@@ -64,18 +57,6 @@ enum RandomPruner {
             }
             return NamedTensor(name: name, shape: shape, values: values)
         }
-    }
-
-    /// The reduced config used by tests and the demo's small model.
-    static var small: PrunerConfig {
-        var c = PrunerConfig()
-        c.hiddenSize = 128
-        c.intermediateSize = 384
-        c.heads = 4
-        c.kvHeads = 2
-        c.headDim = 32
-        c.mropeSection = [4, 6, 6]
-        return c
     }
 }
 

@@ -1,5 +1,5 @@
 // BF16Tests.swift — compute = FASTDRIVE_BF16: the bf16 GEMM against Double, and the scores'
-// top-K against transformers' f32 reference (SPEC: overlap >= 0.97 at K = N/2).
+// top-K against transformers' f32 reference (docs/model.md: overlap >= 0.97 at K = N/2).
 
 import CFastdrivePruner
 import Foundation

@@ -1,5 +1,5 @@
 // ParityTests.swift — scores against transformers' Qwen2_5_VLDecoderLayer (fixtures from
-// scripts/make_reference.py), within SPEC's f32 tolerance, and the same top-K sets.
+// scripts/make_reference.py), within the f32 tolerance of docs/model.md, and the same top-K sets.
 
 import CFastdrivePruner
 import Foundation

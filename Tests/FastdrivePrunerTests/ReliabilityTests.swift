@@ -8,7 +8,7 @@
 //   (which top-K ranks as numbers); a NaN from overflow inside the layer (Inf − Inf, reachable
 //   with |x| near 3.4e38 or weights that large) is FASTDRIVE_ERR_NON_FINITE, scores untouched.
 // - Subnormal tokens are numbers, not errors; they score like zero tokens.
-// - NaN/Inf in the tokens: FASTDRIVE_ERR_NON_FINITE, scores untouched (SPEC §3).
+// - NaN/Inf in the tokens: FASTDRIVE_ERR_NON_FINITE, scores untouched (docs/abi.md).
 // - max_tokens or a weight file that cannot fit in this machine's memory: OUT_OF_MEMORY at
 //   create, before any allocation is touched; the process is never killed.
 // - A weight file replaced by rename while a handle is open: the handle keeps its (MAP_PRIVATE)
@@ -221,7 +221,7 @@ struct ReliabilityTests {
     @Test("a (sparse) weight file whose converted weights exceed memory is OUT_OF_MEMORY or FORMAT")
     func hugeDeclaredWeights() throws {
         // D = 65536, I = 2^20 in BF16: a 412 GB file (sparse: no disk used) whose f32 copy
-        // would need 824 GB. The header is valid and covers the file exactly (S14).
+        // would need 824 GB. The header is valid and covers the file exactly (rule no-trailing-bytes).
         var c = PrunerConfig()
         c.hiddenSize = 65536
         c.intermediateSize = 1 << 20

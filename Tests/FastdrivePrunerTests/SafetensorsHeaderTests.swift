@@ -1,4 +1,5 @@
-// SafetensorsHeaderTests.swift — one hand-built byte string per safetensors rule (S1–S14).
+// SafetensorsHeaderTests.swift — one hand-built byte string per container rule of docs/weight-file.md,
+// each test named after its rule.
 
 import Testing
 @testable import FastdrivePruner
@@ -30,32 +31,32 @@ struct SafetensorsHeaderTests {
         #expect(h.tensors[0].shape == [2, 2] && h.tensors[0].begin == 0 && h.tensors[0].end == 16)
     }
 
-    @Test("S1: rejects a file shorter than 8 bytes, the empty file included")
+    @Test("header-too-small: rejects a file shorter than 8 bytes, the empty file included")
     func rejectsHeaderTooSmall() {
         expectFormat([], contains: "too small")
         expectFormat([1, 2, 3], contains: "too small")
     }
 
-    @Test("S2: rejects a header length over 100 MB before reading it")
+    @Test("header-too-large: rejects a header length over 100 MB before reading it")
     func rejectsHeaderTooLarge() {
         let bytes: [UInt8] = [0x3C, 0, 0, 0, 0, 0xFF, 0xFF, 0xFF] + Array(Self.header.utf8) + Self.data
         expectFormat(bytes, contains: "exceeds")
     }
 
-    @Test("S3: rejects a header length that runs past the end of the file")
+    @Test("header-past-end: rejects a header length that runs past the end of the file")
     func rejectsInvalidHeaderLength() {
         expectFormat(TestFiles.safetensors(header: "", data: [], declaredLength: 60), contains: "past the end")
         expectFormat(TestFiles.safetensors(header: Self.header, data: [], declaredLength: 1000), contains: "past the end")
     }
 
-    @Test("S4: rejects a header that is not UTF-8")
+    @Test("header-utf8: rejects a header that is not UTF-8")
     func rejectsInvalidUTF8() {
         var h = Array(Self.header.utf8)
         h[10] = 0xFF
         expectFormat(withUnsafeBytes(of: UInt64(h.count).littleEndian) { Array($0) } + h + Self.data, contains: "UTF-8")
     }
 
-    @Test("S5: rejects JSON that is unterminated, not an object, padded with NUL, or followed by junk")
+    @Test("header-json-object: rejects JSON that is unterminated, not an object, padded with NUL, or followed by junk")
     func rejectsInvalidJSON() {
         expectFormat(TestFiles.safetensors(header: "{", data: []), contains: "JSON")
         expectFormat(TestFiles.safetensors(header: "[1,2]", data: []), contains: "must be a JSON object")
@@ -64,25 +65,25 @@ struct SafetensorsHeaderTests {
         expectFormat(TestFiles.safetensors(header: String(repeating: "[", count: 100_000), data: []), contains: "nested deeper")
     }
 
-    @Test("S5: accepts JSON whitespace on both sides and no tensors")
+    @Test("header-json-object: accepts JSON whitespace on both sides and no tensors")
     func acceptsWhitespacePadding() throws {
         let h = try TestFiles.parseHeader(TestFiles.safetensors(header: "\t\n{}\r ", data: []))
         #expect(h.tensors.isEmpty && h.headerLength == 6)
     }
 
-    @Test("S6: rejects duplicate top-level keys")
+    @Test("duplicate-key: rejects duplicate top-level keys")
     func rejectsDuplicateKeys() {
         let t = #""a":{"dtype":"U8","shape":[1],"data_offsets":[0,1]}"#
         expectFormat(TestFiles.safetensors(header: "{\(t),\(t)}", data: [0]), contains: "duplicate key 'a'")
     }
 
-    @Test("S7: rejects __metadata__ that is not string to string")
+    @Test("metadata-strings: rejects __metadata__ that is not string to string")
     func rejectsMetadataNotStrings() {
         expectFormat(TestFiles.safetensors(header: #"{"__metadata__":{"hidden_size":2048}}"#, data: []), contains: "must be a string")
         expectFormat(TestFiles.safetensors(header: #"{"__metadata__":[1]}"#, data: []), contains: "__metadata__ must be an object")
     }
 
-    @Test("S8: rejects tensor entries with missing or mistyped fields")
+    @Test("tensor-entry: rejects tensor entries with missing or mistyped fields")
     func rejectsBadTensorEntry() {
         expectFormat(TestFiles.safetensors(header: #"{"a":{"shape":[1],"data_offsets":[0,1]}}"#, data: [0]), contains: "missing field 'dtype'")
         expectFormat(TestFiles.safetensors(header: #"{"a":{"dtype":"U8","shape":[-1],"data_offsets":[0,1]}}"#, data: [0]), contains: "non-negative integers")
@@ -91,12 +92,12 @@ struct SafetensorsHeaderTests {
         expectFormat(TestFiles.safetensors(header: #"{"a":[]}"#, data: []), contains: "must be an object")
     }
 
-    @Test("S9: rejects an unknown dtype name")
+    @Test("known-dtype: rejects an unknown dtype name")
     func rejectsUnknownDType() {
         expectFormat(TestFiles.safetensors(header: #"{"a":{"dtype":"F31","shape":[1],"data_offsets":[0,4]}}"#, data: [0, 0, 0, 0]), contains: "unknown dtype 'F31'")
     }
 
-    @Test("S10: rejects overlapping offsets, a gap, and a non-zero first offset")
+    @Test("contiguous-offsets: rejects overlapping offsets, a gap, and a non-zero first offset")
     func rejectsInvalidOffset() {
         let overlap = #"{"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]},"b":{"dtype":"U8","shape":[2],"data_offsets":[1,3]}}"#
         expectFormat(TestFiles.safetensors(header: overlap, data: [0, 0, 0]), contains: "gap or overlap")
@@ -104,14 +105,14 @@ struct SafetensorsHeaderTests {
         expectFormat(TestFiles.safetensors(header: first, data: [0, 0, 0]), contains: "gap or overlap")
     }
 
-    @Test("S10: accepts tensors listed out of data order")
+    @Test("contiguous-offsets: accepts tensors listed out of data order")
     func acceptsOutOfOrderListing() throws {
         let h = #"{"b":{"dtype":"U8","shape":[2],"data_offsets":[2,4]},"a":{"dtype":"U8","shape":[2],"data_offsets":[0,2]}}"#
         let parsed = try TestFiles.parseHeader(TestFiles.safetensors(header: h, data: [0, 0, 0, 0]))
         #expect(parsed.tensors.map(\.name) == ["a", "b"])
     }
 
-    @Test("S11: rejects a shape whose element count overflows")
+    @Test("shape-overflow: rejects a shape whose element count overflows")
     func rejectsShapeProductOverflow() {
         let h = #"{"a":{"dtype":"I32","shape":[2,18446744073709551614],"data_offsets":[0,16]}}"#
         expectFormat(TestFiles.safetensors(header: h, data: Self.data), contains: "non-negative integers")
@@ -119,18 +120,18 @@ struct SafetensorsHeaderTests {
         expectFormat(TestFiles.safetensors(header: h2, data: Self.data), contains: "overflows")
     }
 
-    @Test("S12: rejects a sub-byte tensor that is not a whole number of bytes")
+    @Test("whole-bytes: rejects a sub-byte tensor that is not a whole number of bytes")
     func rejectsMisalignedSlice() {
         expectFormat(TestFiles.safetensors(header: #"{"a":{"dtype":"F4","shape":[3],"data_offsets":[0,1]}}"#, data: [0]), contains: "whole number of bytes")
     }
 
-    @Test("S13: rejects a byte span that does not match shape × dtype")
+    @Test("span-matches-shape: rejects a byte span that does not match shape × dtype")
     func rejectsTensorInvalidInfo() {
         let h = #"{"test":{"dtype":"I32","shape":[2,2],"data_offsets":[0,4]}}"#
         expectFormat(TestFiles.safetensors(header: h, data: [0, 0, 0, 0]), contains: "span 4 bytes")
     }
 
-    @Test("S14: rejects trailing bytes and missing data")
+    @Test("no-trailing-bytes: rejects trailing bytes and missing data")
     func rejectsIncompleteBuffer() {
         expectFormat(TestFiles.safetensors(header: Self.header, data: Self.data + Self.data), contains: "trailing bytes")
         expectFormat(TestFiles.safetensors(header: Self.header, data: Array(Self.data.dropLast(2))), contains: "needs")

@@ -1,4 +1,4 @@
-// WeightFileTests.swift — SPEC §2 checks after the safetensors rules: config, names, shapes, values.
+// WeightFileTests.swift — the pruner rules of docs/weight-file.md after the safetensors ones: config, names, shapes, values.
 
 import CFastdrivePruner
 import Foundation

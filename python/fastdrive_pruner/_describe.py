@@ -134,7 +134,7 @@ class Described:
 
     @property
     def config(self) -> Dict[str, Any]:
-        """The model config under the weight file's metadata key names (SPEC §2)."""
+        """The model config under the weight file's metadata key names (docs/weight-file.md)."""
         return {
             "hidden_size": self.hidden_size,
             "intermediate_size": self.intermediate_size,

@@ -2,7 +2,7 @@
 """Low-level binding of ``include/fastdrive_pruner.h``.
 
 Nothing here is meant for direct use: :class:`fastdrive_pruner.Pruner` wraps it. The module
-mirrors the header exactly (H22): one ``IntEnum`` per C enum, one ``ctypes.Structure`` per C
+mirrors the header exactly: one ``IntEnum`` per C enum, one ``ctypes.Structure`` per C
 struct (same fields, same order, same sizes), and ``argtypes``/``restype`` for every function,
 declared in header order in :data:`FUNCTIONS`.
 

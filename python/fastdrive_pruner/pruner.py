@@ -103,7 +103,7 @@ class Pruner(Described):
     """A loaded ReconPruner (one ``fastdrive_pruner`` handle).
 
     Args:
-        path: the ``.safetensors`` weight file (str, bytes or os.PathLike; any bytes, UTF-8 or not).
+        path: the ``.safetensors`` weight file (docs/weight-file.md; str, bytes or os.PathLike; any bytes, UTF-8 or not).
         max_tokens: capacity: the most tokens one call may score (the arena is planned for it).
         num_threads: worker threads, 0 = all cores (the :attr:`num_threads` attribute then
             says how many). ``threads=`` is the deprecated spelling.

@@ -34,12 +34,12 @@ def library() -> "_lib._Loaded":
 
 
 def spec_tol(reference: np.ndarray) -> float:
-    """SPEC §1 f32 tolerance: 1e-3 · max(1, max|S_ref|)."""
+    """The f32 tolerance of docs/model.md: 1e-3 · max(1, max|S_ref|)."""
     return 1e-3 * max(1.0, float(np.max(np.abs(reference))))
 
 
 def assert_scores_close(scores: np.ndarray, reference: np.ndarray) -> None:
-    """max|S - S_ref| within the SPEC tolerance."""
+    """max|S - S_ref| within the tolerance of docs/model.md."""
     assert scores.dtype == np.float32 and scores.shape == reference.shape
     err = float(np.max(np.abs(scores.astype(np.float64) - reference.astype(np.float64))))
     assert err <= spec_tol(reference), f"max |S - S_ref| = {err:.3g} > {spec_tol(reference):.3g}"
@@ -47,7 +47,7 @@ def assert_scores_close(scores: np.ndarray, reference: np.ndarray) -> None:
 
 def assert_same_topk_up_to_ties(indices: np.ndarray, reference: np.ndarray, k: int) -> None:
     """The runtime's top-k set equals the reference's, except for indices whose reference scores tie
-    (within the SPEC tolerance) with the k-th highest reference score."""
+    (within the tolerance of docs/model.md) with the k-th highest reference score."""
     assert indices.dtype == np.int64 and indices.shape == (k,)
     assert np.all(np.diff(indices) > 0), "indices must be strictly ascending"
     order = np.argsort(-reference.astype(np.float64), kind="stable")

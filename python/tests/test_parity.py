@@ -1,4 +1,4 @@
-# test_parity.py — scores and top-K of the Python binding against transformers' Qwen2_5_VLDecoderLayer (SPEC §1 tolerance).
+# test_parity.py — scores and top-K of the Python binding against transformers' Qwen2_5_VLDecoderLayer (tolerance of docs/model.md).
 from __future__ import annotations
 
 import numpy as np
@@ -79,7 +79,7 @@ def test_fresh_model_under_mrope_needs_the_grid(fresh_model) -> None:
 
 
 def test_bf16_compute_meets_spec_or_is_reported_unsupported(mrope_case) -> None:
-    """SPEC: bf16 compute keeps >= 97 % of the top-K at K = N/2; a build without it says UNSUPPORTED."""
+    """docs/model.md: bf16 compute keeps >= 97 % of the top-K at K = N/2; a build without it says UNSUPPORTED."""
     path, tokens, ref, grid = mrope_case
     try:
         p = Pruner(path, compute="bf16", num_threads=1)

@@ -1,4 +1,4 @@
-"""PrunerConfig validation and its SPEC §2 metadata mapping."""
+"""PrunerConfig validation and its metadata mapping (docs/weight-file.md)."""
 
 import pytest
 

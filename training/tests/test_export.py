@@ -1,4 +1,4 @@
-"""Export round trip: the SPEC §2 file loads, carries the right metadata, and an independent NumPy
+"""Export round trip: the weight file loads, carries the right metadata, and an independent NumPy
 forward of the file matches the PyTorch module."""
 
 import json
@@ -114,7 +114,7 @@ def test_patch_encoder_file_reproduces_tokens_in_numpy(tmp_path):
 @pytest.mark.parametrize("dtype", ["f32", "bf16"])
 def test_runtime_scores_match_module(tmp_path, rope, attention, dtype):
     """The exported file, loaded by the runtime (Python package over libfastdrive_pruner), scores
-    like the trainer's own forward of the stored weights, within SPEC's f32 tolerance."""
+    like the trainer's own forward of the stored weights, within the f32 tolerance of docs/model.md."""
     from fastdrive_pruner import Pruner
 
     cfg = PrunerConfig.small(128, rope=rope, attention=attention)

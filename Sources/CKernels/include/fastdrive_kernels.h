@@ -63,8 +63,8 @@ void fdk_softmax_block(float *s, int64_t lds, int64_t rows, int64_t cols, int64_
 /// x[n] = exp(x[n]) with the runtime's vectorised exponential (exposed so tests pin its accuracy).
 void fdk_exp(float *x, int64_t n);
 
-/// o[r][c] /= row_sum[r] for the final normalisation of the attention output.
-void fdk_normalize_rows(float *o, int64_t ldo, const float *row_sum, int64_t rows, int64_t cols);
+/// o[r][c] /= row_sum[r]: the online softmax's last step on the attention output.
+void fdk_divide_rows(float *o, int64_t ldo, const float *row_sum, int64_t rows, int64_t cols);
 
 /// gate[r][c] = silu(gate[r][c]) * up[r][c]  (SwiGLU), in place.
 void fdk_swiglu(float *gate, int64_t ldg, const float *up, int64_t ldu, int64_t rows, int64_t cols);

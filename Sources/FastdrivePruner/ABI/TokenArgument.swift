@@ -10,7 +10,7 @@ extension TokenView {
         guard let data = t.data else { throw .invalidArgument("\(name())->data is NULL") }
         do {
             try self.init(base: data, dtype: Int32(bitPattern: t.dtype.rawValue), n: Int(t.n_tokens), dim: Int(t.dim),
-                          stride: Int(t.row_stride), gridH: Int(t.grid_h), gridW: Int(t.grid_w))
+                          rowStride: Int(t.row_stride), gridH: Int(t.grid_h), gridW: Int(t.grid_w))
         } catch {
             throw error.renamingTokens(name())
         }

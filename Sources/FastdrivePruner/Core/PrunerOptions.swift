@@ -7,32 +7,37 @@ import Musl
 #endif
 
 /// Create-time options with defaults applied (0 means default in every field).
-public struct PrunerOptions: Equatable, Sendable {
-    public static let defaultMaxTokens = 4096
+package struct PrunerOptions: Equatable, Sendable {
+    static let defaultMaxTokens = 4096
     /// Beyond this a thread count is a mistake, not a machine.
-    public static let maxThreads = 256
+    static let maxThreads = 256
 
-    public var maxTokens: Int
-    public var threads: Int
-    public var compute: ElementType
+    var maxTokens: Int
+    var threads: Int
+    var compute: ComputeType
 
     /// Validates raw option values; `threads == 0` means every online core.
-    public init(maxTokens: Int = 0, threads: Int = 0, compute rawCompute: Int32 = 0) throws(PrunerError) {
+    package init(maxTokens: Int = 0, threads: Int = 0, compute rawCompute: Int32 = 0) throws(PrunerError) {
         guard maxTokens >= 0 else { throw .invalidArgument("max_tokens = \(maxTokens) is negative") }
         guard threads >= 0, threads <= Self.maxThreads else {
             throw .invalidArgument("num_threads = \(threads) is outside 0...\(Self.maxThreads)")
         }
-        guard let compute = ElementType(rawValue: rawCompute) else {
+        let compute: ComputeType
+        if let known = ComputeType(rawValue: rawCompute) {
+            compute = known
+        } else if ElementType(rawValue: rawCompute) == .f16 {
+            throw .unsupported("compute = F16 is not available (F32 or BF16)")
+        } else {
             throw .invalidArgument("compute = \(rawCompute) is not FASTDRIVE_F32 or FASTDRIVE_BF16")
         }
+        // What this CPU can run.
         switch compute {
-        case .f32: break
+        case .f32:
+            break
         case .bf16:
             guard Kernels.bf16Supported else {
                 throw .unsupported("compute = BF16 needs a CPU with AVX512_BF16; this one has none (use F32)")
             }
-        case .f16:
-            throw .unsupported("compute = F16 is not available (F32 or BF16)")
         }
         self.maxTokens = maxTokens == 0 ? Self.defaultMaxTokens : maxTokens
         self.threads = threads == 0 ? Self.onlineCores : threads

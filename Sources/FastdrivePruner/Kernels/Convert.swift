@@ -2,10 +2,15 @@
 import CKernels
 
 extension Kernels {
-    /// out[0][0..<cols] = source[0..<cols] as f32. Returns the column of the first NaN/Inf, or nil.
-    static func convertToF32(out: MatrixView, source: UnsafeRawPointer, dtype: ElementType) -> Int? {
-        let bad = fdk_convert_to_f32(out.base, source, dtype.rawValue, Int64(out.cols))
-        return bad < 0 ? nil : Int(bad)
+    /// out[r][c] = tokens[r][c] as f32 for every row of the host's tokens (out: n × dim).
+    /// Returns the (row, column) of the first NaN/Inf, or nil when every value is finite.
+    static func convertToF32(out: MatrixView, tokens t: TokenView) -> (row: Int, col: Int)? {
+        assert(out.rows == t.n && out.cols == t.dim)
+        for r in 0..<t.n {
+            let bad = fdk_convert_to_f32(out.base + r * out.rowStride, t.row(r), t.dtype.rawValue, Int64(t.dim))
+            if bad >= 0 { return (r, Int(bad)) }
+        }
+        return nil
     }
 
     /// out[count] = source[count] converted to f32, for weights. Returns the first NaN/Inf index.

@@ -9,8 +9,8 @@ extension Kernels {
         guard out.rows > 0, out.cols > 0 else { return }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
                     blasint(out.rows), blasint(out.cols), blasint(a.cols),
-                    1, a.base, blasint(a.stride), w.base, blasint(w.stride),
-                    accumulate ? 1 : 0, out.base, blasint(out.stride))
+                    1, a.base, blasint(a.rowStride), w.base, blasint(w.rowStride),
+                    accumulate ? 1 : 0, out.base, blasint(out.rowStride))
     }
 
     /// out[M×N] = alpha · a[M×K] · b[N×K]ᵀ: attention logits q·kᵀ/sqrt(hd) (torch.matmul(q, k.T) * scale).
@@ -18,8 +18,8 @@ extension Kernels {
         assert(a.cols == b.cols && out.rows == a.rows && out.cols == b.rows)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
                     blasint(out.rows), blasint(out.cols), blasint(a.cols),
-                    alpha, a.base, blasint(a.stride), b.base, blasint(b.stride),
-                    0, out.base, blasint(out.stride))
+                    alpha, a.base, blasint(a.rowStride), b.base, blasint(b.rowStride),
+                    0, out.base, blasint(out.rowStride))
     }
 
     /// out[M×N] = a[M×K] · b[K×N]: the folded scorer's u = v · W_down (W_down is [D × I]).
@@ -28,8 +28,8 @@ extension Kernels {
         guard out.rows > 0, out.cols > 0 else { return }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
                     blasint(out.rows), blasint(out.cols), blasint(a.cols),
-                    1, a.base, blasint(a.stride), b.base, blasint(b.stride),
-                    0, out.base, blasint(out.stride))
+                    1, a.base, blasint(a.rowStride), b.base, blasint(b.rowStride),
+                    0, out.base, blasint(out.rowStride))
     }
 
     /// out[M×N] += a[M×K] · b[K×N]: attention's p·v (torch.matmul(p, v)) into a running output.
@@ -37,8 +37,8 @@ extension Kernels {
         assert(a.cols == b.rows && out.rows == a.rows && out.cols == b.cols)
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
                     blasint(out.rows), blasint(out.cols), blasint(a.cols),
-                    1, a.base, blasint(a.stride), b.base, blasint(b.stride),
-                    1, out.base, blasint(out.stride))
+                    1, a.base, blasint(a.rowStride), b.base, blasint(b.rowStride),
+                    1, out.base, blasint(out.rowStride))
     }
 
     /// Makes OpenBLAS run single-threaded: the runtime's own workers parallelise around it, and

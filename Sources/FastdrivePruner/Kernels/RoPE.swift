@@ -18,8 +18,8 @@ extension Kernels {
             let invFreq = Float(1.0 / pow(theta, Double(2 * j) / Double(headDim)))
             for p in 0..<cosTable.rows {
                 let angle = Double(Float(p) * invFreq)
-                cosTable.base[p * cosTable.stride + j] = Float(cos(angle))
-                sinTable.base[p * sinTable.stride + j] = Float(sin(angle))
+                cosTable.base[p * cosTable.rowStride + j] = Float(cos(angle))
+                sinTable.base[p * sinTable.rowStride + j] = Float(sin(angle))
             }
         }
     }
@@ -28,7 +28,7 @@ extension Kernels {
     static func rope(_ x: MatrixView, row0: Int, heads: Int, headDim: Int, cosTable: ConstMatrixView,
                      sinTable: ConstMatrixView, mode: RoPEMode, gridW: Int, sections: (Int, Int)) {
         guard mode != .none else { return }
-        fdk_rope(x.base, Int64(x.stride), Int64(row0), Int64(x.rows), Int64(heads), Int64(headDim),
+        fdk_rope(x.base, Int64(x.rowStride), Int64(row0), Int64(x.rows), Int64(heads), Int64(headDim),
                  cosTable.base, sinTable.base, mode.rawValue, Int64(gridW), Int32(sections.0), Int32(sections.1))
     }
 }

@@ -6,7 +6,7 @@ extension Kernels {
     static func scaleColumns(out: MatrixView, _ a: ConstMatrixView, by w: VectorView) {
         assert(out.rows == a.rows && out.cols == a.cols && w.count == a.cols)
         for r in 0..<a.rows {
-            fdk_mul(out.base + r * out.stride, a.base + r * a.stride, w.base, Int64(a.cols))
+            fdk_mul(out.base + r * out.rowStride, a.base + r * a.rowStride, w.base, Int64(a.cols))
         }
     }
 
@@ -16,8 +16,8 @@ extension Kernels {
                              up: ConstMatrixView, u: VectorView, bias: Float) {
         assert(out.rows == 1 && out.cols == h.rows && h.rows == gate.rows && gate.rows == up.rows)
         assert(h.cols == v.count && gate.cols == u.count && up.cols == u.count)
-        fdk_folded_scores(out.base, h.base, Int64(h.stride), v.base, Int64(h.cols),
-                          gate.base, Int64(gate.stride), up.base, Int64(up.stride), u.base, Int64(u.count),
+        fdk_folded_scores(out.base, h.base, Int64(h.rowStride), v.base, Int64(h.cols),
+                          gate.base, Int64(gate.rowStride), up.base, Int64(up.rowStride), u.base, Int64(u.count),
                           bias, Int64(h.rows))
     }
 }

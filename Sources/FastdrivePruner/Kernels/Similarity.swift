@@ -5,12 +5,12 @@ extension Kernels {
     /// out[0][r] = Σ_c x[r][c]² (canonical dot order, f32).
     static func sumSquares(out: MatrixView, _ x: ConstMatrixView) {
         assert(out.rows == 1 && out.cols == x.rows)
-        fdk_sum_squares_rows(out.base, x.base, Int64(x.stride), Int64(x.rows), Int64(x.cols))
+        fdk_sum_squares_rows(out.base, x.base, Int64(x.rowStride), Int64(x.rows), Int64(x.cols))
     }
 
     /// x[r] = x[r] / ‖x[r]‖₂ in place; an all-zero row stays zero.
-    static func normalizeRows(_ x: MatrixView) {
-        fdk_normalize_l2_rows(x.base, Int64(x.stride), Int64(x.rows), Int64(x.cols))
+    static func l2NormalizeRows(_ x: MatrixView) {
+        fdk_normalize_l2_rows(x.base, Int64(x.rowStride), Int64(x.rows), Int64(x.cols))
     }
 
     /// Column chunks of the Gram pass over `rows` rows (see `gramChunk`).
@@ -23,7 +23,7 @@ extension Kernels {
     static func gramChunk(best: MatrixView?, sim: MatrixView?, _ x: ConstMatrixView, chunk: Int) {
         assert(best.map { $0.rows == 1 && $0.cols == x.rows } ?? true)
         assert(sim.map { $0.rows == x.rows && $0.cols == x.rows } ?? true)
-        fdk_gram_chunk(best?.base, sim?.base, Int64(sim?.stride ?? 0), x.base, Int64(x.stride), Int64(x.rows),
+        fdk_gram_chunk(best?.base, sim?.base, Int64(sim?.rowStride ?? 0), x.base, Int64(x.rowStride), Int64(x.rows),
                        Int64(x.cols), Int64(chunk))
     }
 
@@ -35,13 +35,13 @@ extension Kernels {
 
     /// x[i]·x[j] in the same order as every other selection kernel.
     static func dot(_ x: ConstMatrixView, _ i: Int, _ j: Int) -> Float {
-        fdk_dot(x.base + i * x.stride, x.base + j * x.stride, Int64(x.cols))
+        fdk_dot(x.base + i * x.rowStride, x.base + j * x.rowStride, Int64(x.cols))
     }
 
     /// minDistance[0][r] = min(minDistance[0][r], 1 − x[r]·u) except where it is −∞ (selected).
     static func updateMinDistance(_ minDistance: MatrixView, _ x: ConstMatrixView, toward u: VectorView) {
         assert(minDistance.rows == 1 && minDistance.cols == x.rows && u.count == x.cols)
-        fdk_min_distance_update(minDistance.base, x.base, Int64(x.stride), u.base, Int64(x.rows), Int64(x.cols))
+        fdk_min_distance_update(minDistance.base, x.base, Int64(x.rowStride), u.base, Int64(x.rows), Int64(x.cols))
     }
 
     /// The index of the largest value, the lowest index on ties (no NaN).
@@ -54,6 +54,6 @@ extension Kernels {
     @inline(__always)
     static func element(_ m: MatrixView, _ i: Int, _ j: Int) -> Float {
         assert(i >= 0 && i < m.rows && j >= 0 && j < m.cols)
-        return m.base[i * m.stride + j]
+        return m.base[i * m.rowStride + j]
     }
 }

@@ -5,6 +5,6 @@ extension Kernels {
     /// gate[r][c] = silu(gate[r][c]) * up[r][c].
     static func swiglu(gate: MatrixView, up: ConstMatrixView) {
         assert(gate.rows == up.rows && gate.cols == up.cols)
-        fdk_swiglu(gate.base, Int64(gate.stride), up.base, Int64(up.stride), Int64(gate.rows), Int64(gate.cols))
+        fdk_swiglu(gate.base, Int64(gate.rowStride), up.base, Int64(up.rowStride), Int64(gate.rows), Int64(gate.cols))
     }
 }

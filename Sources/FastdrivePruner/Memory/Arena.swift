@@ -1,4 +1,4 @@
-// Arena.swift — the handle's one scratch allocation: 64-byte aligned, carved up once at create.
+// Arena.swift — the handle's one scratch allocation, and the measuring arena that sizes it.
 
 #if canImport(Glibc)
 import Glibc
@@ -8,15 +8,29 @@ import Musl
 import Darwin
 #endif
 
-/// A fixed-capacity bump allocator (ggml_tallocr, llm.c's malloc_and_point). Every buffer is
-/// carved out at create from the plan in `ArenaLayout`; scoring only uses the views, so the hot
-/// path never allocates. Not copyable: exactly one owner frees the block.
+/// A fixed-capacity bump allocator (ggml_tallocr, llm.c's malloc_and_point), in two modes that
+/// hand out the same offsets (ggml's measure-then-allocate):
+/// - `Arena.measuring()` owns no memory and only counts: carving a plan against it gives the
+///   plan's exact size, and the views it returns must not be read or written.
+/// - `Arena(bytes:)` makes one 64-byte-aligned allocation at create and carves it.
+/// Every buffer is carved once at create; scoring only uses the views, so the hot path never
+/// allocates. Not copyable: exactly one owner frees the block.
 struct Arena: ~Copyable {
     static let alignment = 64
 
+    /// Bytes carved so far (each request rounded up to the alignment).
+    private(set) var used = 0
     let capacity: Int
-    private let block: UnsafeMutableRawPointer
-    private var used = 0
+    /// nil while measuring.
+    private let block: UnsafeMutableRawPointer?
+
+    /// An arena that allocates nothing and accepts any plan whose size fits in an Int.
+    static func measuring() -> Arena { Arena(measuringOnly: ()) }
+
+    private init(measuringOnly: Void) {
+        block = nil
+        capacity = .max
+    }
 
     /// One aligned allocation of `bytes` (rounded up to the alignment). Pages are left
     /// untouched, so memory the frames never reach is never resident.
@@ -30,27 +44,41 @@ struct Arena: ~Copyable {
         capacity = rounded
     }
 
-    deinit { free(block) }
+    deinit { if let block { free(block) } }
 
-    /// The next `count` floats, 64-byte aligned. Exceeding the plan is a programming error in
-    /// ArenaLayout, reported as an internal failure rather than a trap.
+    /// The next `count` floats, 64-byte aligned.
     mutating func floats(_ count: Int) throws(PrunerError) -> UnsafeMutablePointer<Float> {
-        let bytes = (count * MemoryLayout<Float>.stride + Self.alignment - 1) / Self.alignment * Self.alignment
-        guard used + bytes <= capacity else {
-            throw .internalFailure("arena plan too small: need \(used + bytes) of \(capacity) bytes")
+        try bytes(count, of: Float.self).bindMemory(to: Float.self, capacity: count)
+    }
+
+    /// The next `count` int64s, 64-byte aligned.
+    mutating func int64s(_ count: Int) throws(PrunerError) -> UnsafeMutablePointer<Int64> {
+        try bytes(count, of: Int64.self).bindMemory(to: Int64.self, capacity: count)
+    }
+
+    /// The next `count` uint16s (bf16 values), 64-byte aligned.
+    mutating func uint16s(_ count: Int) throws(PrunerError) -> UnsafeMutablePointer<UInt16> {
+        try bytes(count, of: UInt16.self).bindMemory(to: UInt16.self, capacity: count)
+    }
+
+    /// Bytes for `count` elements of `type`. Sizes come from the caller's config and options, so
+    /// the arithmetic is checked: a plan that overflows fails to measure. Exceeding the capacity
+    /// of a real arena means the measured carving and the real one differ, an internal failure.
+    private mutating func bytes<T>(_ count: Int, of type: T.Type) throws(PrunerError) -> UnsafeMutableRawPointer {
+        let (size, o1) = count.multipliedReportingOverflow(by: MemoryLayout<T>.stride)
+        let (padded, o2) = size.addingReportingOverflow(Self.alignment - 1)
+        let (end, o3) = used.addingReportingOverflow(padded / Self.alignment * Self.alignment)
+        guard count >= 0, !(o1 || o2 || o3) else { throw .outOfMemory("scratch plan overflows") }
+        guard end <= capacity else {
+            throw .internalFailure("arena plan too small: need \(end) of \(capacity) bytes")
         }
-        let p = (block + used).bindMemory(to: Float.self, capacity: count)
-        used += bytes
-        return p
+        defer { used = end }
+        // Measuring: one fake, aligned, never dereferenced address for every view.
+        guard let block else { return UnsafeMutableRawPointer(bitPattern: Self.alignment)! }
+        return block + used
     }
 
-    /// The machine's physical memory: plans larger than this are refused up front, since an
-    /// overcommitting kernel would accept them and the OOM killer end the host later.
-    static var physicalMemoryBytes: Int {
-        Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
-    }
-
-    /// Bytes a `floats(count)` call consumes, for planning.
+    /// Bytes a `floats(count)` call consumes, for sizing blocks outside an arena.
     static func footprint(floats count: Int) -> Int {
         (count * MemoryLayout<Float>.stride + alignment - 1) / alignment * alignment
     }

@@ -43,7 +43,7 @@ final class MappedFile: @unchecked Sendable {
         try Self.requireRegular(st, path)
         let length = Int(st.st_size)
         if length == 0 {
-            // mmap of 0 bytes fails; an empty file is a format error (S1), not an I/O one.
+            // mmap of 0 bytes fails; an empty file is a format error (rule header-too-small), not an I/O one.
             mapping = nil
             bytes = UnsafeRawBufferPointer(start: nil, count: 0)
             return
@@ -59,11 +59,6 @@ final class MappedFile: @unchecked Sendable {
 
     deinit {
         if let mapping { munmap(mapping, bytes.count) }
-    }
-
-    /// Asks the kernel to read the mapping ahead (weights are all read on every frame).
-    func adviseWillNeed() {
-        if let mapping { _ = madvise(mapping, bytes.count, MADV_WILLNEED) }
     }
 
     /// Drops the resident pages wholly inside [start, start + count) from this process: the

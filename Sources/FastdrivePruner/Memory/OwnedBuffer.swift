@@ -15,10 +15,9 @@ final class OwnedBuffer: @unchecked Sendable {
 
     init(floats count: Int) throws(PrunerError) {
         // Converted weights are written right away, so every page becomes resident: refuse
-        // more than the machine's memory up front (a sparse hostile file can declare terabytes)
-        // rather than let an overcommitting kernel say yes and the OOM killer end the host.
+        // more than the host can give up front (a sparse hostile file can declare terabytes).
         let (bytes, overflow) = count.multipliedReportingOverflow(by: 4)
-        guard !overflow, bytes <= Arena.physicalMemoryBytes else {
+        guard !overflow, bytes <= SystemMemory.limitBytes else {
             throw .outOfMemory("converted weights need \(overflow ? "over 2^63 bytes" : "\(bytes >> 20) MiB"), more than this machine's memory")
         }
         var p: UnsafeMutableRawPointer?

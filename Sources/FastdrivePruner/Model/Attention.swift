@@ -5,20 +5,17 @@
 // rescales the partial output as later blocks arrive.
 
 /// Phase 2. One task: every query head of one KV head, for one block of query rows.
-final class AttentionPhase: ParallelJob {
+struct AttentionPhase {
     let config: PrunerConfig
     let workspace: Workspace
     let queryBlock: Int
     let keyBlock: Int
-    let frames: FrameList
-    var gemmOnly = false
 
-    init(config: PrunerConfig, workspace: Workspace, frames: FrameList, queryBlock: Int, keyBlock: Int) {
+    init(config: PrunerConfig, workspace: Workspace, plan: ForwardPlan) {
         self.config = config
         self.workspace = workspace
-        self.frames = frames
-        self.queryBlock = queryBlock
-        self.keyBlock = keyBlock
+        queryBlock = plan.queryBlock
+        keyBlock = plan.keyBlock
     }
 
     /// Query blocks of a frame of `rows` rows (tasks per KV head).
@@ -29,8 +26,8 @@ final class AttentionPhase: ParallelJob {
 
     /// softmax(q kᵀ/√hd + mask) v for one (frame, KV head, query block) into the attention
     /// output (rows × heads·hd), reading q/k/v of that frame's rows only.
-    func run(task: Int, worker: Int) {
-        let fr = frames.frame(forTask: task)
+    func run(task: Int, worker: Int, _ pass: PassContext) {
+        let fr = pass.frames.frame(forTask: task)
         let c = config, hd = c.headDim, group = c.heads / c.kvHeads, rows = fr.rows
         let s = workspace.workers[worker], out = workspace.attention.rows(fr.start, rows)
         let q = workspace.q.readOnly.rows(fr.start, rows), k = workspace.k.readOnly.rows(fr.start, rows)
@@ -69,7 +66,7 @@ final class AttentionPhase: ParallelJob {
             } else {
                 Kernels.matmulTransposed(out: logits, qs.readOnly, keys.rows(k0, bk), alpha: scale)
             }
-            for g in 0..<group where !gemmOnly {
+            for g in 0..<group where !pass.gemmsOnly {
                 Kernels.softmaxStep(logits.rows(g * bq, bq), q0: q0, k0: k0, causal: causal,
                                     rowMax: rowMax.columns(g * bq, bq), rowSum: rowSum.columns(g * bq, bq),
                                     output: o.rows(g * bq, bq))
@@ -83,7 +80,7 @@ final class AttentionPhase: ParallelJob {
             }
             k0 += bk
         }
-        Kernels.normalizeRows(o, rowSum: rowSum.readOnly)
+        Kernels.divideRows(o, by: rowSum.readOnly)
         for g in 0..<group {
             let head = kvHead * group + g
             Kernels.copy(out: out.rows(q0, bq).columns(head * hd, hd), o.rows(g * bq, bq).readOnly)

@@ -1,39 +1,31 @@
 // Projections.swift — phase 1: rms1, q/k/v projections with biases, RoPE, per row chunk.
 
 /// For rows [r0, r0+n): xn = rms1(x); q/k/v = xn·Wᵀ + b; RoPE on q and k.
-final class ProjectionPhase: ParallelJob {
+struct ProjectionPhase {
     let weights: WeightSet
     let config: PrunerConfig
     let workspace: Workspace
-    let frames: FrameList
-    var frame = FrameGeometry()
 
-    init(weights: WeightSet, config: PrunerConfig, workspace: Workspace, frames: FrameList) {
-        self.weights = weights
-        self.config = config
-        self.workspace = workspace
-        self.frames = frames
-    }
-
-    func run(task: Int, worker: Int) {
-        let (r0, n) = frame.chunk(task)
+    func run(task: Int, worker: Int, _ pass: PassContext) {
+        let (r0, n) = pass.chunk(task)
         guard n > 0 else { return }
         let w = workspace, c = config
         let xn = w.xn.rows(r0, n).columns(0, c.hiddenSize)
-        if !frame.gemmOnly {
+        if !pass.gemmsOnly {
             Kernels.rmsNorm(out: xn, w.x.rows(r0, n).readOnly, weight: weights.inputNorm, eps: Float(c.rmsNormEps))
         }
         // y = xn·Wᵀ + b: the bias is pre-loaded and the GEMM accumulates onto it.
-        let packed = w.workers[worker].bf16Rows
+        let scratch = w.workers[worker].linear
         func project(_ out: MatrixView, _ weight: LinearWeight, _ bias: VectorView) {
-            if !frame.gemmOnly { Kernels.broadcastRows(out: out.rows(r0, n), bias) }
-            Kernels.linear(out: out.rows(r0, n), xn.readOnly, weight: weight, accumulate: true, scratch: packed)
+            if !pass.gemmsOnly { Kernels.broadcastRows(out: out.rows(r0, n), bias) }
+            Kernels.linear(out: out.rows(r0, n), xn.readOnly, weight: weight, accumulate: true, scratch: scratch)
         }
         project(w.q, weights.qProj, weights.qBias)
         project(w.k, weights.kProj, weights.kBias)
         project(w.v, weights.vProj, weights.vBias)
-        guard !frame.gemmOnly, c.rope != .none else { return }
+        guard !pass.gemmsOnly, c.rope != .none else { return }
         // Positions count from each frame's own query row: rotate frame by frame.
+        let frames = pass.frames
         for f in 0..<frames.count {
             let fr = frames[f]
             let start = max(r0, fr.start), end = min(r0 + n, fr.start + fr.rows)
@@ -43,8 +35,8 @@ final class ProjectionPhase: ParallelJob {
         }
     }
 
-    /// SPEC §1 positions: 1d puts row r at r; mrope puts the query at (0,0,0) and token i at
-    /// (1, 1 + i / grid_w, 1 + i % grid_w), each frequency pair taking its section's axis.
+    /// The positions of docs/model.md: 1d puts row r at r; mrope puts the query at (0,0,0) and
+    /// token i at (1, 1 + i / grid_w, 1 + i % grid_w), each frequency pair taking its section's axis.
     private func rope(_ x: MatrixView, row0: Int, gridW: Int, heads: Int) {
         let c = config
         Kernels.rope(x, row0: row0, heads: heads, headDim: c.headDim, cosTable: workspace.ropeCos.readOnly,

@@ -10,7 +10,7 @@
 /// calling thread). These are GEMVs bound by reading the weights: gate/up/down use the packed
 /// bf16 copies when compute = bf16 (half the bytes); the fold reads W_down transposed, which
 /// the packed layout does not serve, so it stays f32.
-final class QueryRowsPhase: ParallelJob {
+struct QueryRowsPhase {
     enum Step {
         /// m = silu(rms2(h)·W_gateᵀ) ⊙ rms2(h)·W_upᵀ, split over intermediate columns.
         case gateUp
@@ -23,64 +23,50 @@ final class QueryRowsPhase: ParallelJob {
     let weights: WeightSet
     let config: PrunerConfig
     let workspace: Workspace
-    let frames: FrameList
-    var step = Step.gateUp
-    private var gemmOnly = false
-    private var tasks = 1
-
-    init(weights: WeightSet, config: PrunerConfig, workspace: Workspace, frames: FrameList) {
-        self.weights = weights
-        self.config = config
-        self.workspace = workspace
-        self.frames = frames
-    }
 
     /// Gathers each frame's query row of h and normalises it (F × D, on the calling thread).
-    func prepare(tasks: Int, gemmOnly: Bool) {
-        self.tasks = tasks
-        self.gemmOnly = gemmOnly
-        let s = workspace.queryRows, f = frames.count
-        guard !gemmOnly else { return }
+    func prepare(_ pass: PassContext) {
+        let s = workspace.queryRows, frames = pass.frames, f = frames.count
+        guard !pass.gemmsOnly else { return }
         for i in 0..<f {
             Kernels.copy(out: s.h.rows(i, 1), workspace.x.readOnly.rows(frames[i].start, 1))
         }
-        Kernels.rmsNorm(out: s.normalized.rows(0, f), s.h.rows(0, f).readOnly, weight: weights.postNorm,
+        Kernels.rmsNorm(out: s.rms2.rows(0, f), s.h.rows(0, f).readOnly, weight: weights.postNorm,
                         eps: Float(config.rmsNormEps))
     }
 
-    func run(task: Int, worker: Int) {
-        let s = workspace.queryRows, f = frames.count
+    func run(_ step: Step, task: Int, worker: Int, _ pass: PassContext) {
+        let s = workspace.queryRows, f = pass.frames.count
+        let scratch = workspace.workers[worker].linear
         switch step {
         case .gateUp:
-            let (c0, n) = slice(task, of: config.intermediateSize)
+            let (c0, n) = slice(task, of: config.intermediateSize, tasks: pass.columnTasks)
             guard n > 0 else { return }
             let gate = s.gate.rows(0, f).columns(c0, n), up = s.up.rows(0, f).columns(c0, n)
-            let input = s.normalized.rows(0, f).readOnly
-            Kernels.linear(out: gate, input, weight: weights.gateProj.rows(c0, n), accumulate: false, scratch: packed(worker))
-            Kernels.linear(out: up, input, weight: weights.upProj.rows(c0, n), accumulate: false, scratch: packed(worker))
-            if !gemmOnly { Kernels.swiglu(gate: gate, up: up.readOnly) }
+            let input = s.rms2.rows(0, f).readOnly
+            Kernels.linear(out: gate, input, weight: weights.gateProj.rows(c0, n), accumulate: false, scratch: scratch)
+            Kernels.linear(out: up, input, weight: weights.upProj.rows(c0, n), accumulate: false, scratch: scratch)
+            if !pass.gemmsOnly { Kernels.swiglu(gate: gate, up: up.readOnly) }
         case .down:
-            let (c0, n) = slice(task, of: config.hiddenSize)
+            let (c0, n) = slice(task, of: config.hiddenSize, tasks: pass.columnTasks)
             guard n > 0 else { return }
             let h = s.h.rows(0, f).columns(c0, n)
             Kernels.linear(out: h, s.gate.rows(0, f).readOnly, weight: weights.downProj.rows(c0, n), accumulate: true,
-                           scratch: packed(worker))
-            if !gemmOnly {
-                Kernels.scaleColumns(out: s.fused.rows(0, f).columns(c0, n), h.readOnly, by: weights.scorer.elements(c0, n))
+                           scratch: scratch)
+            if !pass.gemmsOnly {
+                Kernels.scaleColumns(out: s.v.rows(0, f).columns(c0, n), h.readOnly, by: weights.scorer.elements(c0, n))
             }
         case .fold:
-            let (c0, n) = slice(task, of: config.intermediateSize)
+            let (c0, n) = slice(task, of: config.intermediateSize, tasks: pass.columnTasks)
             guard n > 0 else { return }
-            Kernels.matmul(out: s.folded.rows(0, f).columns(c0, n), s.fused.rows(0, f).readOnly,
+            Kernels.matmul(out: s.u.rows(0, f).columns(c0, n), s.v.rows(0, f).readOnly,
                            weights.downProjF32.columns(c0, n))
         }
     }
 
-    private func packed(_ worker: Int) -> PackedBF16Rows? { workspace.workers[worker].bf16Rows }
-
-    /// Columns [start, start + count) of `total` for `task`: whole packed-weight panels (32
-    /// columns, which also keeps workers off each other's cache lines).
-    private func slice(_ task: Int, of total: Int) -> (start: Int, count: Int) {
+    /// Columns [start, start + count) of `total` for `task` of `tasks`: whole packed-weight panels
+    /// (32 columns, which also keeps workers off each other's cache lines).
+    private func slice(_ task: Int, of total: Int, tasks: Int) -> (start: Int, count: Int) {
         let panel = LinearWeight.panelRows
         let per = ((total + tasks - 1) / tasks + panel - 1) / panel * panel
         let start = min(total, task * per)

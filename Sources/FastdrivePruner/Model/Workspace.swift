@@ -1,36 +1,36 @@
-// Workspace.swift — the arena carved into the named buffers of one forward pass.
+// Workspace.swift — every named buffer of the forward pass, carved from the plan in one place.
 
-/// Views of every scratch buffer, laid out once at create from `ArenaLayout`. Rows include the
-/// query token (row 0). Per-worker buffers are indexed by the pool's worker id.
+/// Views of the pass's scratch, carved once at create (rows include the query tokens;
+/// per-worker buffers are indexed by the pool's worker id). The same `init` sizes the arena:
+/// Core/HandleScratch.swift runs it against a measuring arena first, so the size and the carving
+/// cannot disagree. Where two names share storage, the carving below says so and why.
 struct Workspace: @unchecked Sendable {
-    /// Residual stream: X = [Q; V], then h after attention, then H after the MLP.
+    /// Residual stream: X = [Q; V], then h after attention, then (query rows) H.
     let x: MatrixView
-    /// RMSNorm output; the attention output reuses it (xn is dead once q/k/v exist).
+    /// RMSNorm output, for the projections and then the visual rows' MLP.
     let xn: MatrixView
     let q: MatrixView, k: MatrixView, v: MatrixView
-    /// cos/sin of every position 0 ... maxTokens, computed at create.
+    /// The attention output (rows × heads·hd).
+    let attention: MatrixView
+    /// cos/sin of every position 0 ... maxTokens (filled by `fillTables`).
     let ropeCos: MatrixView, ropeSin: MatrixView
     /// The query rows' MLP and the scorer's fold (QueryRowsPhase), one row per frame.
     let queryRows: QueryRowsScratch
     let workers: [WorkerScratch]
-    /// fastdrive_select's buffers (its token rows are x and xn).
-    let selection: SelectionScratch
-
-    /// The attention output (rows × heads·hd), in the xn buffer.
-    var attention: MatrixView { xn.columns(0, q.cols) }
 
     struct QueryRowsScratch {
-        /// Each frame's query row: h, then H after the down projection.
+        /// Each frame's query row: h, then H after the down projection adds to it.
         let h: MatrixView
-        /// rms2(h); once gate/up have read it, v = H ⊙ w_s (`fused`).
-        let normalized: MatrixView
-        /// silu(gate) ⊙ up, in place in the gate projection.
+        /// rms2(h).
+        let rms2: MatrixView
+        /// silu(gate) ⊙ up, in place of the gate projection.
         let gate: MatrixView
-        /// The up projection; once consumed, u = W_downᵀ·v (`folded`).
+        /// The up projection.
         let up: MatrixView
-
-        var fused: MatrixView { normalized }
-        var folded: MatrixView { up }
+        /// v = H ⊙ w_s.
+        let v: MatrixView
+        /// u = W_downᵀ·v.
+        let u: MatrixView
     }
 
     struct WorkerScratch {
@@ -44,65 +44,73 @@ struct Workspace: @unchecked Sendable {
         /// One MLP chunk's gate and up projections.
         let gate: MatrixView
         let up: MatrixView
-        /// compute = bf16: the chunk's GEMM input converted to bf16 pairs, and the attention
-        /// operands (nil in f32).
-        let bf16Rows: PackedBF16Rows?
+        /// One chunk's rows in the form the compute type's matrix kernel reads (Kernels/Linear.swift).
+        let linear: LinearScratch
+        /// Attention's operands in bf16, when attention runs in bf16 (nil otherwise).
         let bf16Attention: BF16AttentionScratch?
     }
 
-    init(arena: inout Arena, layout: ArenaLayout) throws(PrunerError) {
-        let c = layout.config, rows = layout.maxRows
-        let d = c.hiddenSize, qw = c.heads * c.headDim, kvw = c.kvHeads * c.headDim, half = c.headDim / 2
+    /// A worker's bf16 attention operands: its stacked queries, one key block and one value
+    /// block packed as weights, and the block's probabilities.
+    struct BF16AttentionScratch {
+        let query: PackedBF16Rows
+        let keys: PackedBF16Rows
+        let values: PackedBF16Rows
+        let probabilities: PackedBF16Rows
+    }
+
+    /// Carves every buffer for `plan` from `arena`. Writes nothing, so it can run against a
+    /// measuring arena; `fillTables` initialises the one precomputed buffer afterwards.
+    init(carving arena: inout Arena, plan: ForwardPlan) throws(PrunerError) {
+        let c = plan.config, rows = plan.maxRows
+        let d = c.hiddenSize, qw = c.heads * c.headDim, kvw = c.kvHeads * c.headDim, inter = c.intermediateSize
         func matrix(_ r: Int, _ cols: Int) throws(PrunerError) -> MatrixView {
-            MatrixView(base: try arena.floats(r * cols), rows: r, cols: cols)
+            let (count, overflow) = r.multipliedReportingOverflow(by: cols)
+            guard !overflow else { throw .outOfMemory("scratch plan overflows") }
+            return MatrixView(base: try arena.floats(count), rows: r, cols: cols)
         }
-        func packedRows(_ floats: Int) throws(PrunerError) -> PackedBF16Rows {
-            let raw = UnsafeMutableRawPointer(try arena.floats(floats))
-            return PackedBF16Rows(base: raw.bindMemory(to: UInt16.self, capacity: 2 * floats), capacity: 2 * floats)
+        func packedRows(_ elements: Int) throws(PrunerError) -> PackedBF16Rows {
+            PackedBF16Rows(base: try arena.uint16s(elements), capacity: elements)
         }
-        func attentionScratch(_ floats: [Int]) throws(PrunerError) -> BF16AttentionScratch {
-            BF16AttentionScratch(query: try packedRows(floats[0]), keys: try packedRows(floats[1]),
-                                 values: try packedRows(floats[2]), probabilities: try packedRows(floats[3]))
-        }
-        // Same order as ArenaLayout.buffers.
         x = try matrix(rows, d)
+        // The attention output takes the norm buffer: xn is dead once q/k/v exist, and the MLP
+        // phase normalises into it again only after o_proj has read the attention output.
         xn = try matrix(rows, max(d, qw))
+        attention = xn.columns(0, qw)
         q = try matrix(rows, qw)
         k = try matrix(rows, kvw)
         v = try matrix(rows, kvw)
-        ropeCos = try matrix(rows, half)
-        ropeSin = try matrix(rows, half)
-        let frames = layout.queryRows, inter = c.intermediateSize
-        queryRows = QueryRowsScratch(h: try matrix(frames, d), normalized: try matrix(frames, d),
-                                     gate: try matrix(frames, inter), up: try matrix(frames, inter))
-        let stacked = (c.heads / c.kvHeads) * layout.queryBlock
+        ropeCos = try matrix(rows, c.headDim / 2)
+        ropeSin = try matrix(rows, c.headDim / 2)
+        let frames = plan.queryRows
+        let h = try matrix(frames, d), rms2 = try matrix(frames, d)
+        let gate = try matrix(frames, inter), up = try matrix(frames, inter)
+        // v takes rms2's storage (dead once gate/up have read it), u takes up's (dead once
+        // SwiGLU has folded it into gate).
+        queryRows = QueryRowsScratch(h: h, rms2: rms2, gate: gate, up: up, v: rms2, u: up)
+        let stacked = plan.stackedQueryRows
         var workers: [WorkerScratch] = []
-        for _ in 0..<layout.threads {
+        for _ in 0..<plan.threads {
             workers.append(WorkerScratch(
                 stackedQ: try matrix(stacked, c.headDim),
-                logits: try matrix(stacked, layout.keyBlock),
+                logits: try matrix(stacked, plan.keyBlock),
                 output: try matrix(stacked, c.headDim),
                 rowMax: try matrix(1, stacked),
                 rowSum: try matrix(1, stacked),
-                gate: try matrix(layout.chunkRows, c.intermediateSize),
-                up: try matrix(layout.chunkRows, c.intermediateSize),
-                bf16Rows: layout.compute == .bf16 ? try packedRows(layout.bf16RowFloats) : nil,
-                bf16Attention: layout.compute == .bf16 ? try attentionScratch(layout.bf16AttentionFloats) : nil))
+                gate: try matrix(plan.chunkRows, inter),
+                up: try matrix(plan.chunkRows, inter),
+                linear: try Kernels.linearScratch(plan.compute, rows: plan.chunkRows, cols: plan.widestLinearInput, from: &arena),
+                bf16Attention: plan.attentionInBF16 ? BF16AttentionScratch(
+                    query: try packedRows(Kernels.packedBF16RowElements(rows: stacked, cols: c.headDim)),
+                    keys: try packedRows(Kernels.packedBF16Elements(rows: plan.keyBlock, cols: c.headDim)),
+                    values: try packedRows(Kernels.packedBF16Elements(rows: c.headDim, cols: plan.keyBlock)),
+                    probabilities: try packedRows(Kernels.packedBF16RowElements(rows: stacked, cols: plan.keyBlock))) : nil))
         }
         self.workers = workers
-        // Same order as ArenaLayout.buffers: scores, values, best, indices, similarity.
-        let m = layout.maxRows - 1
-        let scores = ScratchVector(base: try arena.floats(m), count: m)
-        let values = ScratchVector(base: try arena.floats(m), count: m)
-        let partialBest = try matrix(layout.threads, m)
-        let indices = UnsafeMutableRawPointer(try arena.floats(8 * m)).bindMemory(to: Int64.self, capacity: 4 * m)
-        let side = SelectionScratch.similarityFloats(maxTokens: m) == 0 ? 0 : m
-        let similarity = try matrix(side, side)
-        selection = SelectionScratch(
-            tokens: x, gathered: xn.reshaped(rows: rows, cols: d), scores: scores, values: values, partialBest: partialBest,
-            order: IndexBuffer(base: indices, count: m), residual: IndexBuffer(base: indices + m, count: m),
-            next: IndexBuffer(base: indices + 2 * m, count: m), rank: IndexBuffer(base: indices + 3 * m, count: m),
-            similarity: side == 0 ? nil : similarity)
-        Kernels.ropeTables(cosTable: ropeCos, sinTable: ropeSin, theta: c.ropeTheta, headDim: c.headDim)
+    }
+
+    /// Computes the RoPE tables (positions 0 ... maxTokens) into the carved buffers.
+    func fillTables(_ config: PrunerConfig) {
+        Kernels.ropeTables(cosTable: ropeCos, sinTable: ropeSin, theta: config.ropeTheta, headDim: config.headDim)
     }
 }

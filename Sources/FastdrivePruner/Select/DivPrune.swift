@@ -18,7 +18,7 @@ enum DivPrune {
     /// `scratch.tokens` rows 0 ..< n hold the f32 tokens; they are normalised in place.
     static func select(n: Int, k: Int, scratch: SelectionScratch, passes: SimilarityPasses, into out: IndexBuffer) {
         let x = scratch.tokens.rows(0, n)
-        Kernels.normalizeRows(x)
+        Kernels.l2NormalizeRows(x)
         let minDistance = scratch.values
         // Seed: nearest-neighbour similarity of every token, then its distance.
         passes.nearest(best: minDistance.row(n), x.readOnly)

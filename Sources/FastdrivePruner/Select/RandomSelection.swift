@@ -1,24 +1,11 @@
 // RandomSelection.swift — RANDOM: K distinct tokens uniformly at random, reproducible from a seed.
 
-/// SplitMix64 (Steele, Lea & Flood, OOPSLA 2014; the constants of Vigna's reference splitmix64.c).
-struct SplitMix64 {
-    var state: UInt64
-
-    mutating func next() -> UInt64 {
-        state &+= 0x9E37_79B9_7F4A_7C15
-        var z = state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
-    }
-}
-
 enum RandomSelection {
     /// Partial Fisher–Yates over perm = [0, 1, …, N−1] with SplitMix64 seeded by `seed`:
     /// for i in 0 ..< K, j = i + next() mod (N − i), swap perm[i], perm[j]. The kept set is
     /// perm[0 ..< K], written ascending. (Modulo reduction: bias below 2⁻³² for N < 2³¹.)
     static func select(n: Int, k: Int, seed: UInt64, scratch: SelectionScratch, into out: IndexBuffer) {
-        let perm = scratch.order, flags = scratch.scores
+        let perm = scratch.order, flags = scratch.flags
         var rng = SplitMix64(state: seed)
         for i in 0..<n { perm[i] = i }
         for i in 0..<k {

@@ -1,15 +1,18 @@
-// SelectionScratch.swift — the arena buffers fastdrive_select works in, planned for max_tokens.
+// SelectionScratch.swift — the arena buffers fastdrive_select works in, carved for max_tokens.
 
-/// Views carved once at create (Workspace, same order as ArenaLayout.buffers). Rows 0 ..< n
-/// of `tokens` receive the f32 tokens of a call (the model's residual-stream buffer, idle
-/// outside `score`); `gathered` (the model's norm buffer) holds VisPruner's residual rows.
+/// Views carved once at create (Core/HandleScratch.swift carves them after the pass's workspace,
+/// against the measuring arena first, like it). Rows 0 ..< n of `tokens` receive the f32 tokens
+/// of a call; `tokens` and `gathered` are the forward pass's residual and norm buffers, idle
+/// whenever a policy reads them (a policy either scores first or reads tokens, never both).
 struct SelectionScratch {
     /// f32 tokens, normalised in place by the diversity policies (maxTokens + 1 rows × d).
     let tokens: MatrixView
     /// VisPruner: the normalised residual tokens, in residual order.
     let gathered: MatrixView
-    /// ReconPruner scores / squared norms / selection flags.
+    /// Per-token ranking values: ReconPruner's scores, NORM's squared norms.
     let scores: ScratchVector
+    /// Per-token 0/1 marks of the kept set (VISPRUNER, RANDOM).
+    let flags: ScratchVector
     /// DivPrune min distances / VisPruner per-round similarity maxima.
     let values: ScratchVector
     /// One row of maxTokens per worker thread: SimilarityPasses' per-worker maxima.
@@ -26,7 +29,24 @@ struct SelectionScratch {
     /// Largest max_tokens for which the VisPruner matrix is planned (64 MiB at 4096).
     static let similarityCap = 4096
 
-    static func similarityFloats(maxTokens: Int) -> Int {
-        maxTokens <= similarityCap ? maxTokens * maxTokens : 0
+    /// Carves the buffers for up to `maxTokens` tokens and `threads` workers from `arena`
+    /// (writing nothing); the token rows reuse `tokens` and `gathered`.
+    init(carving arena: inout Arena, maxTokens m: Int, threads: Int, tokens: MatrixView,
+         gathered: MatrixView) throws(PrunerError) {
+        self.tokens = tokens
+        self.gathered = gathered
+        scores = ScratchVector(base: try arena.floats(m), count: m)
+        // A policy marks tokens or ranks them, never both: the marks take the scores' storage.
+        flags = scores
+        values = ScratchVector(base: try arena.floats(m), count: m)
+        let (best, overflow) = threads.multipliedReportingOverflow(by: m)
+        guard !overflow else { throw .outOfMemory("scratch plan overflows") }
+        partialBest = MatrixView(base: try arena.floats(best), rows: threads, cols: m)
+        let indices = try arena.int64s(4 * m)
+        order = IndexBuffer(base: indices, count: m)
+        residual = IndexBuffer(base: indices + m, count: m)
+        next = IndexBuffer(base: indices + 2 * m, count: m)
+        rank = IndexBuffer(base: indices + 3 * m, count: m)
+        similarity = m <= Self.similarityCap ? MatrixView(base: try arena.floats(m * m), rows: m, cols: m) : nil
     }
 }

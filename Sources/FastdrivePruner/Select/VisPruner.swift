@@ -25,9 +25,9 @@ enum VisPruner {
                        passes: SimilarityPasses, into out: IndexBuffer) {
         let important = min(k, Int((Double(k) * ratio).rounded(.down)))
         let diverse = k - important
-        let order = scratch.order, flags = scratch.scores
+        let order = scratch.order, flags = scratch.flags
         for i in 0..<n { order[i] = i }
-        IndexSort.sort(order, count: n) { a, b in aux[a] > aux[b] || (aux[a] == aux[b] && a < b) }
+        IndexSort.sort(order, count: n) { a, b in Ranking.above(a, b, in: aux) }
         Kernels.fill(flags.row(n), value: 0)
         for p in 0..<important { flags[order[p]] = 1 }
         if diverse > 0 {
@@ -49,7 +49,7 @@ enum VisPruner {
         for p in 0..<count0 {
             Kernels.copy(out: rows.rows(p, 1), scratch.tokens.readOnly.rows(order[start + p], 1))
         }
-        Kernels.normalizeRows(rows)
+        Kernels.l2NormalizeRows(rows)
         let x = rows.readOnly
         let matrix = scratch.similarity.map { $0.reshaped(rows: count0, cols: count0) }
         if let matrix { passes.matrix(matrix, x) }
@@ -71,9 +71,8 @@ enum VisPruner {
                 maxSimilarity[i] = best
                 rank[i] = i
             }
-            IndexSort.sort(rank, count: aCount) { a, b in
-                maxSimilarity[a] > maxSimilarity[b] || (maxSimilarity[a] == maxSimilarity[b] && a < b)
-            }
+            let similarities = maxSimilarity.prefix(aCount)
+            IndexSort.sort(rank, count: aCount) { a, b in Ranking.above(a, b, in: similarities) }
             var w = 0
             for t in min(r, aCount)..<aCount {
                 next[w] = residual[2 * rank[t]]

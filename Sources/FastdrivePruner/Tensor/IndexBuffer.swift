@@ -1,7 +1,8 @@
-// IndexBuffer.swift — the host's int64 index output, as a bounds-asserted mutable view.
+// IndexBuffer.swift — int64 index lists (the host's kept indices, the policies' scratch) as a bounds-asserted view.
 
-/// `count` int64 slots owned by the host, written by top-K.
-public struct IndexBuffer {
+/// `count` int64 slots, not owned: the host's output of top-K and select, or one of the
+/// selection policies' index lists in the arena.
+struct IndexBuffer {
     let base: UnsafeMutablePointer<Int64>
     let count: Int
 

@@ -40,7 +40,7 @@ struct HeaderJSONParser {
     private let bytes: [UInt8]
     private var pos = 0
 
-    /// Parses exactly one value surrounded by optional JSON whitespace (S5).
+    /// Parses exactly one value surrounded by optional JSON whitespace (rule header-json-object).
     static func parse(_ bytes: [UInt8]) throws(PrunerError) -> JSONValue {
         var p = HeaderJSONParser(bytes: bytes)
         p.skipWhitespace()

@@ -1,4 +1,5 @@
-// SafetensorsHeader.swift — reads and validates a safetensors header, rules S1–S14 in order.
+// SafetensorsHeader.swift — reads and validates a safetensors header: the container rules of
+// docs/weight-file.md, in the order that page lists them (each check below names its rule).
 //
 // Mirrors huggingface/safetensors' `read_metadata` + `Metadata::validate`, plus two rules the
 // crate does not enforce: duplicate keys are rejected (a second definition of a weight must not
@@ -6,61 +7,61 @@
 // data; it only proves that every byte range is inside the file and accounted for.
 
 /// The validated header of a safetensors file.
-public struct SafetensorsHeader: Sendable {
+package struct SafetensorsHeader: Sendable {
     /// The crate's MAX_HEADER_SIZE: checked before the header drives any allocation.
-    public static let maxHeaderBytes = 100_000_000
+    package static let maxHeaderBytes = 100_000_000
 
     /// Tensors in data order (sorted by offsets).
-    public let tensors: [TensorInfo]
+    package let tensors: [TensorInfo]
     /// `__metadata__`, string → string, in file order.
-    public let metadata: [(key: String, value: String)]
+    package let metadata: [(key: String, value: String)]
     /// Byte length N of the JSON header; data starts at file offset 8 + N.
-    public let headerLength: Int
+    package let headerLength: Int
 
-    public var dataOffset: Int { 8 + headerLength }
+    package var dataOffset: Int { 8 + headerLength }
 
-    public func tensor(named name: String) -> TensorInfo? { tensors.first { $0.name == name } }
-    public func metadataValue(_ key: String) -> String? { metadata.first { $0.key == key }?.value }
+    package func tensor(named name: String) -> TensorInfo? { tensors.first { $0.name == name } }
+    package func metadataValue(_ key: String) -> String? { metadata.first { $0.key == key }?.value }
 
     /// Maps the file at `path` and validates its header (tools: `inspect`).
-    public static func read(path: String) throws(PrunerError) -> SafetensorsHeader {
+    package static func read(path: String) throws(PrunerError) -> SafetensorsHeader {
         try read(path: RawPath(path))
     }
 
     /// As `read(path:)`, for a path given as bytes (any encoding).
-    public static func read(path: RawPath) throws(PrunerError) -> SafetensorsHeader {
+    package static func read(path: RawPath) throws(PrunerError) -> SafetensorsHeader {
         let file = try MappedFile(path: path)
         return try withExtendedLifetime(file) { () throws(PrunerError) in try SafetensorsHeader(file: file.bytes) }
     }
 
-    /// Validates `file` (the whole file's bytes) against S1–S14.
-    public init(file: UnsafeRawBufferPointer) throws(PrunerError) {
+    /// Validates `file` (the whole file's bytes) against the container rules.
+    package init(file: UnsafeRawBufferPointer) throws(PrunerError) {
         let fileLength = file.count
-        // S1
+        // header-too-small
         guard fileLength >= 8 else {
             throw .format("file is \(fileLength) bytes, too small for the 8-byte header length")
         }
-        // S2
+        // header-too-large
         let declared = file.loadUnaligned(fromByteOffset: 0, as: UInt64.self).littleEndian
         guard declared <= UInt64(Self.maxHeaderBytes) else {
             throw .format("header length \(declared) exceeds the \(Self.maxHeaderBytes)-byte limit")
         }
         let n = Int(declared)
-        // S3 (no overflow: n <= 1e8)
+        // header-past-end (no overflow: n <= 1e8)
         guard 8 + n <= fileLength else {
             throw .format("header length \(n) runs past the end of the \(fileLength)-byte file")
         }
-        // S4
+        // header-utf8
         let headerBytes = Array(file[8..<8 + n])
         guard String(validating: headerBytes, as: UTF8.self) != nil else {
             throw .format("header is not valid UTF-8")
         }
-        // S5
+        // header-json-object
         let root = try HeaderJSONParser.parse(headerBytes)
         guard case .object(let members) = root else {
             throw .format("header must be a JSON object, found \(root.kind)")
         }
-        // S6
+        // duplicate-key
         var seen = Set<String>()
         for m in members where !seen.insert(m.key).inserted {
             throw .format("duplicate key '\(m.key)' in header")
@@ -70,12 +71,12 @@ public struct SafetensorsHeader: Sendable {
         for m in members {
             let (key, value) = (m.key, m.value)
             if key == "__metadata__" {
-                metadata = try Self.parseMetadata(value)  // S7
+                metadata = try Self.parseMetadata(value)  // metadata-strings
             } else {
-                tensors.append(try Self.parseTensor(name: key, value))  // S8, S9, S11–S13
+                tensors.append(try Self.parseTensor(name: key, value))  // tensor-entry, known-dtype, shape-overflow, whole-bytes, span-matches-shape
             }
         }
-        // S10
+        // contiguous-offsets
         tensors.sort { ($0.begin, $0.end) < ($1.begin, $1.end) }
         var start = 0
         for t in tensors {
@@ -84,7 +85,7 @@ public struct SafetensorsHeader: Sendable {
             }
             start = t.end
         }
-        // S14
+        // no-trailing-bytes
         let covered = try checkedAdd(8 + n, start, or: .format("data offsets overflow"))
         guard covered == fileLength else {
             throw .format(covered < fileLength
@@ -140,7 +141,7 @@ public struct SafetensorsHeader: Sendable {
         }
         let begin = try unsignedInt(offsets[0], what: "data_offsets", tensor: name)
         let end = try unsignedInt(offsets[1], what: "data_offsets", tensor: name)
-        // S11–S13, checked before S10 needs end >= begin.
+        // shape-overflow, whole-bytes, span-matches-shape: before contiguous-offsets relies on end >= begin.
         let overflow = PrunerError.format("tensor '\(name)': shape \(shape) overflows")
         var elements = 1
         for d in shape { elements = try checkedMul(elements, d, or: overflow) }

@@ -1,4 +1,4 @@
-// SafetensorsWriter.swift — writes a SPEC §2 pruner file (header padded to 8, tensors aligned).
+// SafetensorsWriter.swift — writes a pruner weight file (docs/weight-file.md) (header padded to 8, tensors aligned).
 
 #if canImport(Glibc)
 import Glibc
@@ -7,12 +7,12 @@ import Musl
 #endif
 
 /// One tensor to write: name, shape and f32 values (stored as F32, F16 or BF16).
-public struct NamedTensor: Sendable {
-    public let name: String
-    public let shape: [Int]
-    public var values: [Float]
+package struct NamedTensor: Sendable {
+    package let name: String
+    package let shape: [Int]
+    package var values: [Float]
 
-    public init(name: String, shape: [Int], values: [Float]) {
+    package init(name: String, shape: [Int], values: [Float]) {
         self.name = name
         self.shape = shape
         self.values = values
@@ -20,9 +20,9 @@ public struct NamedTensor: Sendable {
 }
 
 /// Writes weight files for the tools and tests (the runtime itself only reads). Not API.
-public enum SafetensorsWriter {
+package enum SafetensorsWriter {
     /// Writes `tensors` with `metadata` to `path`, storing every tensor as `dtype`; returns bytes written.
-    public static func write(path: String, tensors: [NamedTensor], metadata: [(key: String, value: String)],
+    package static func write(path: String, tensors: [NamedTensor], metadata: [(key: String, value: String)],
                              dtype: ElementType) throws(PrunerError) -> Int {
         try write(path: RawPath(path), tensors: tensors, metadata: metadata, dtype: dtype)
     }

@@ -2,14 +2,14 @@
 
 /// A tensor's header entry. Offsets are relative to the data buffer (file offset 8 + N + begin),
 /// `end` exclusive; `byteCount == end - begin` has been checked against shape × dtype.
-public struct TensorInfo: Equatable, Sendable {
-    public let name: String
+package struct TensorInfo: Equatable, Sendable {
+    package let name: String
     let dtype: SafetensorsDType
-    public let shape: [Int]
-    public let begin: Int
-    public let end: Int
+    package let shape: [Int]
+    package let begin: Int
+    package let end: Int
 
-    public var dtypeName: String { dtype.rawValue }
-    public var elementCount: Int { shape.reduce(1, *) }  // checked when the header was read
-    public var byteCount: Int { end - begin }
+    package var dtypeName: String { dtype.rawValue }
+    package var elementCount: Int { shape.reduce(1, *) }  // checked when the header was read
+    package var byteCount: Int { end - begin }
 }

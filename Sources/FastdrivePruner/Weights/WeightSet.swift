@@ -1,9 +1,11 @@
-// WeightSet.swift — the SPEC §2 tensors of a pruner, checked against the config, as f32 views.
+// WeightSet.swift — the tensors of a weight file, checked against the config, as views by name.
 
-/// Every weight of the pruner as an f32 view. Aligned F32 tensors point into the file mapping
-/// (zero copy); F16/BF16 or misaligned F32 tensors are converted once into `converted`, except,
-/// under compute = bf16, the linear weights only the bf16 GEMM reads: those are packed straight
-/// from a transient conversion.
+/// Every weight of the pruner as an f32 view, or as a linear weight with its packed copy.
+/// Aligned F32 tensors point into the file (zero copy); F16/BF16 or misaligned F32 tensors are
+/// converted once into `converted`. A compute type with its own matrix kernel also gets each
+/// linear weight packed (Kernels/Linear.swift); a converted tensor nothing reads in f32 is then
+/// packed straight from a transient conversion and not kept (docs/weight-file.md, "How tensors
+/// are used").
 struct WeightSet {
     let query: VectorView
     let inputNorm: VectorView
@@ -18,72 +20,68 @@ struct WeightSet {
     let scorer: VectorView
     let scorerBias: Float
 
-    /// Bytes of tensors used in place from the mapping, bytes converted into owned f32, and
-    /// bytes of the bf16-packed linear weights (compute = bf16).
+    /// Bytes of tensors used in place from the file, bytes converted into owned f32, and bytes
+    /// of packed linear weights.
     let mappedBytes: Int
     let convertedBytes: Int
     let packedBytes: Int
 
-    /// Keeps the mapping and the converted copies alive as long as the views.
-    private let file: MappedFile
+    /// Keeps the file's bytes and the converted and packed copies alive as long as the views.
+    private let file: any FileBytes
     private let converted: OwnedBuffer?
     private let packed: OwnedBuffer?
 
-    /// Resolves and checks every SPEC tensor (project checks 3 and 4, then finite values); with
-    /// compute = bf16 also packs the seven linear weights once for the bf16 GEMM, tensor by
-    /// tensor, and keeps no f32 copy that only fed the packing (see `LinearWeight.f32`).
-    init(file: MappedFile, header: SafetensorsHeader, config: PrunerConfig, compute: ElementType = .f32) throws(PrunerError) {
-        let expected = config.tensorShapes
-        for t in header.tensors where !expected.contains(where: { $0.name == t.name }) {
+    /// Whether the model reads tensor `name` in f32 under `compute`. Linear weights with a
+    /// packed copy are read only through it, except W_down, which the scorer's fold reads by
+    /// columns (a layout the packed copy does not serve).
+    static func readsF32(_ name: TensorName, compute: ComputeType) -> Bool {
+        !name.isLinearWeight || !Kernels.packsWeights(compute) || name == .downProj
+    }
+
+    /// Resolves and checks every tensor of TensorName's table: rules unexpected-tensor, then
+    /// missing-tensor, weight-dtype and tensor-shape in table order, converted-weights-fit, and
+    /// finite-weights (docs/weight-file.md). Packs the linear weights for `compute`, tensor by
+    /// tensor, releasing each file copy nothing reads again.
+    init(file: any FileBytes, header: SafetensorsHeader, config: PrunerConfig, compute: ComputeType = .f32) throws(PrunerError) {
+        // unexpected-tensor
+        for t in header.tensors where TensorName(rawValue: t.name) == nil {
             throw .format("unexpected tensor '\(t.name)' (not part of a format_version 1 pruner)")
         }
-        let d = config.hiddenSize, q = config.heads * config.headDim, kv = config.kvHeads * config.headDim
-        let i = config.intermediateSize
-        // (tensor index in `expected`, rows, cols) of q, k, v, o, gate, up, down.
-        let linearTensors = [(2, q, d), (4, kv, d), (6, kv, d), (8, d, q), (10, i, d), (11, i, d), (12, d, i)]
-        let downTensor = 12
-        // bf16: the slot of each linear tensor in the packed block. Every f32 view but W_down's
-        // (the scorer's fold reads it by columns) is dead once its tensor is packed.
-        var slot: [Int: Int] = [:]
-        if compute == .bf16 { for (j, l) in linearTensors.enumerated() { slot[l.0] = j } }
-        func packOnly(_ k: Int) -> Bool { slot[k] != nil && k != downTensor }
-
-        var infos: [TensorInfo] = []
-        var convertFloats = 0, transientFloats = 0
-        for (k, (name, shape)) in expected.enumerated() {
-            guard let t = header.tensor(named: name) else { throw .format("missing tensor '\(name)'") }
+        // missing-tensor, weight-dtype, tensor-shape; and the sizes of the copies to make.
+        var found: [(name: TensorName, info: TensorInfo, type: ElementType)] = []
+        var convertFloats = 0, transientFloats = 0, packFloats = 0
+        for name in TensorName.allCases {
+            guard let t = header.tensor(named: name.rawValue) else { throw .format("missing tensor '\(name.rawValue)'") }
             guard let type = t.dtype.elementType else {
-                throw .format("tensor '\(name)': dtype \(t.dtypeName) is not F32, F16 or BF16")
+                throw .format("tensor '\(name.rawValue)': dtype \(t.dtypeName) is not F32, F16 or BF16")
             }
+            let shape = name.shape(config)
             guard t.shape == shape else {
-                throw .format("tensor '\(name)': shape \(t.shape) != \(shape) required by the config")
+                throw .format("tensor '\(name.rawValue)': shape \(t.shape) != \(shape) required by the config")
             }
             if !Self.usableInPlace(t, type: type, dataOffset: header.dataOffset) {
                 let floats = Arena.footprint(floats: t.elementCount) / 4
-                if packOnly(k) { transientFloats = max(transientFloats, floats) } else { convertFloats += floats }
+                if Self.readsF32(name, compute: compute) { convertFloats += floats } else { transientFloats = max(transientFloats, floats) }
             }
-            infos.append(t)
+            if name.isLinearWeight {
+                packFloats += Arena.footprint(floats: Kernels.packedWeightFloats(compute, rows: shape[0], cols: shape[1])) / 4
+            }
+            found.append((name, t, type))
         }
+        // converted-weights-fit (OwnedBuffer refuses more than the host can give).
         let buffer = convertFloats > 0 ? try OwnedBuffer(floats: convertFloats) : nil
-        // Pack-only tensors are converted one at a time into this, packed, and forgotten.
+        // Tensors read only through their packed copy are converted one at a time into this.
         let transient = transientFloats > 0 ? try OwnedBuffer(floats: transientFloats) : nil
-        // bf16: one owned block holds every packed weight, each 64-byte aligned.
-        var packedWeights: [PackedBF16Weight?] = Array(repeating: nil, count: linearTensors.count)
-        var packedBuffer: OwnedBuffer?
-        var packedOffsets: [Int] = []
-        if compute == .bf16 {
-            let sizes = linearTensors.map {
-                Arena.footprint(floats: (Kernels.packedBF16Elements(rows: $0.1, cols: $0.2) + 1) / 2) / 4
-            }
-            packedBuffer = try OwnedBuffer(floats: sizes.reduce(0, +))
-            packedOffsets = sizes.indices.map { sizes[..<$0].reduce(0, +) }
-        }
-        var cursor = buffer?.floats
-        var views: [UnsafePointer<Float>?] = []
+        // One owned block holds every packed weight, each 64-byte aligned, in table order.
+        let packedBuffer = packFloats > 0 ? try OwnedBuffer(floats: packFloats) : nil
+
+        var f32Views: [TensorName: UnsafePointer<Float>] = [:]
+        var packedWeights: [TensorName: PackedWeight] = [:]
+        var convertCursor = buffer?.floats, packCursor = packedBuffer?.floats
         var mapped = 0, copied = 0
-        for (k, t) in infos.enumerated() {
-            let type = t.dtype.elementType!  // checked above
+        for (name, t, type) in found {
             let source = file.bytes.baseAddress! + header.dataOffset + t.begin
+            let keepF32 = Self.readsF32(name, compute: compute)
             let values: UnsafePointer<Float>
             let bad: Int?
             let inPlace = Self.usableInPlace(t, type: type, dataOffset: header.dataOffset)
@@ -92,47 +90,52 @@ struct WeightSet {
                 bad = Kernels.firstNonFinite(values, count: t.elementCount)
                 mapped += t.byteCount
             } else {
-                let out = packOnly(k) ? transient!.floats : cursor!
+                let out = keepF32 ? convertCursor! : transient!.floats
                 bad = Kernels.convertToF32(out: out, source: source, dtype: type, count: t.elementCount)
-                if !packOnly(k) {
-                    cursor = out + Arena.footprint(floats: t.elementCount) / 4
+                if keepF32 {
+                    convertCursor = out + Arena.footprint(floats: t.elementCount) / 4
                     copied += t.elementCount * 4
                 }
                 values = UnsafePointer(out)
                 // The file's bytes of a converted tensor are never read again.
                 file.release(source, count: t.byteCount)
             }
+            // finite-weights
             if let bad {
                 throw .format("tensor '\(t.name)': element \(bad) is not finite (NaN or Inf)")
             }
-            if let j = slot[k], let block = packedBuffer {
-                let w = ConstMatrixView(base: values, rows: linearTensors[j].1, cols: linearTensors[j].2)
-                let storage = UnsafeMutableRawPointer(block.floats + packedOffsets[j]).assumingMemoryBound(to: UInt16.self)
-                packedWeights[j] = Kernels.packBF16(w, into: storage)
-                // Hand a dead mapped copy's pages back now, so neither RSS nor its peak holds
-                // both copies (the mapping stays valid; nothing reads it again).
-                if inPlace && packOnly(k) { file.release(UnsafeRawPointer(values), count: t.byteCount) }
+            let shape = name.shape(config)
+            if name.isLinearWeight, let storage = packCursor,
+               let p = Kernels.packWeight(ConstMatrixView(base: values, rows: shape[0], cols: shape[1]), for: compute, into: storage) {
+                packedWeights[name] = p
+                packCursor = storage + Arena.footprint(floats: Kernels.packedWeightFloats(compute, rows: shape[0], cols: shape[1])) / 4
+                // Hand a dead in-place copy's pages back now, so neither RSS nor its peak holds
+                // both copies (a mapping stays valid; nothing reads it again).
+                if inPlace && !keepF32 { file.release(UnsafeRawPointer(values), count: t.byteCount) }
             }
-            views.append(packOnly(k) && !inPlace ? nil : values)
-        }
-        func vec(_ k: Int, _ n: Int) -> VectorView { VectorView(base: views[k]!, count: n) }
-        let linear = linearTensors.indices.map { j -> LinearWeight in
-            let (k, rows, cols) = linearTensors[j]
             // A mapped tensor keeps its (released, re-faultable) view; a transient copy has none.
-            return LinearWeight(f32: views[k].map { ConstMatrixView(base: $0, rows: rows, cols: cols) },
-                                bf16: packedWeights[j], rows: rows, cols: cols)
+            if keepF32 || inPlace { f32Views[name] = values }
         }
-        query = vec(0, d)
-        inputNorm = vec(1, d)
-        qProj = linear[0]; qBias = vec(3, q)
-        kProj = linear[1]; kBias = vec(5, kv)
-        vProj = linear[2]; vBias = vec(7, kv)
-        oProj = linear[3]
-        postNorm = vec(9, d)
-        gateProj = linear[4]; upProj = linear[5]; downProj = linear[6]
-        downProjF32 = ConstMatrixView(base: views[downTensor]!, rows: d, cols: i)
-        scorer = vec(13, d)
-        scorerBias = vec(14, 1)[0]
+
+        func vector(_ name: TensorName) -> VectorView {
+            VectorView(base: f32Views[name]!, count: name.shape(config).reduce(1, *))
+        }
+        func linear(_ name: TensorName) -> LinearWeight {
+            let shape = name.shape(config)
+            return LinearWeight(f32: f32Views[name].map { ConstMatrixView(base: $0, rows: shape[0], cols: shape[1]) },
+                                packed: packedWeights[name], rows: shape[0], cols: shape[1])
+        }
+        query = vector(.query)
+        inputNorm = vector(.inputNorm)
+        qProj = linear(.qProj); qBias = vector(.qBias)
+        kProj = linear(.kProj); kBias = vector(.kBias)
+        vProj = linear(.vProj); vBias = vector(.vBias)
+        oProj = linear(.oProj)
+        postNorm = vector(.postNorm)
+        gateProj = linear(.gateProj); upProj = linear(.upProj); downProj = linear(.downProj)
+        downProjF32 = downProj.f32!  // readsF32(.downProj) is true for every compute type
+        scorer = vector(.scorer)
+        scorerBias = vector(.scorerBias)[0]
         mappedBytes = mapped
         convertedBytes = copied
         packedBytes = (packedBuffer?.count ?? 0) * 4

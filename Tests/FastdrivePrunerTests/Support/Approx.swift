@@ -13,7 +13,7 @@ func approxEqual(_ a: Float, _ b: Float, rel: Float = 1e-5, abs absTol: Float = 
     abs(a - b) <= max(absTol, rel * abs(b))
 }
 
-/// Indices of the k highest scores, ties to the lower index, ascending: SPEC §1 by sorting.
+/// Indices of the k highest scores, ties to the lower index, ascending: docs/model.md's top-K rule by sorting.
 func referenceTopK(_ s: [Float], _ k: Int) -> [Int] {
     Array(s.indices.sorted { s[$0] > s[$1] || (s[$0] == s[$1] && $0 < $1) }.prefix(k)).sorted()
 }

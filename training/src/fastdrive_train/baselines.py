@@ -1,6 +1,6 @@
 """NumPy token-selection policies to compare against: top-K, DivPrune, uniform, random, norm, oracle.
 
-Every policy returns K kept indices in ascending order, like the runtime's top-K (SPEC §1).
+Every policy returns K kept indices in ascending order, like the runtime's top-K (docs/model.md).
 """
 
 from __future__ import annotations
@@ -9,7 +9,7 @@ import numpy as np
 
 
 def keep_count(n: int, keep_ratio: float) -> int:
-    """K = ⌊r·N⌋ clamped to [1, N] (SPEC §1)."""
+    """K = ⌊r·N⌋ clamped to [1, N] (docs/model.md)."""
     return int(min(max(int(np.floor(keep_ratio * n)), 1), n))
 
 

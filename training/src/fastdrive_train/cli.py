@@ -210,7 +210,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     _add_train(sub)
 
-    e = sub.add_parser("export", help="write the runtime weight file (SPEC §2)")
+    e = sub.add_parser("export", help="write the runtime weight file (docs/weight-file.md)")
     e.add_argument("--checkpoint", required=True, help="training checkpoint (last.pt)")
     e.add_argument("--out", required=True)
     e.add_argument("--dtype", choices=["f32", "f16", "bf16"], default="f32")
@@ -218,7 +218,7 @@ def build_parser() -> argparse.ArgumentParser:
     v = sub.add_parser("eval", help="fg recall/precision vs baselines at 25/50/75 %% pruning")
     src = v.add_mutually_exclusive_group(required=True)
     src.add_argument("--checkpoint", nargs="+", help="training checkpoint(s); several = mean ± std over runs")
-    src.add_argument("--weights", nargs="+", help="exported SPEC §2 file(s) (then give the encoder flags)")
+    src.add_argument("--weights", nargs="+", help="exported weight file(s) (then give the encoder flags)")
     v.add_argument("--manifest", required=True)
     v.add_argument("--encoder", default="patch", choices=["patch", "qwen"])
     v.add_argument("--encoder-path")

@@ -1,4 +1,4 @@
-"""PrunerConfig: the ReconPruner hyper-parameters, with the SPEC §2 metadata mapping."""
+"""PrunerConfig: the ReconPruner hyper-parameters, with the weight file's metadata mapping (docs/weight-file.md)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ _D = schema.DEFAULTS
 
 @dataclass(frozen=True)
 class PrunerConfig:
-    """Configuration of one PrunerLayer plus query and scorer (SPEC §1).
+    """Configuration of one PrunerLayer plus query and scorer (docs/model.md).
 
     Defaults are the full-size Qwen2.5-VL-3B language-model layer, which is also what the
     runtime assumes for any metadata key that a weight file omits.
@@ -70,7 +70,7 @@ class PrunerConfig:
         base.update(overrides)
         return cls(**base)
 
-    # ---- SPEC §2 metadata -------------------------------------------------------------------
+    # ---- weight-file metadata (docs/weight-file.md) ---------------------------------------------------------------
 
     def to_metadata(self) -> dict[str, str]:
         """The weight file's `__metadata__`: every value a decimal (or enum) string, plus the

@@ -1,4 +1,4 @@
-"""Export a trained ReconPruner to the runtime's weight file (SPEC §2) and read such files back."""
+"""Export a trained ReconPruner to the runtime's weight file (docs/weight-file.md) and read such files back."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ DTYPES = {"f32": torch.float32, "f16": torch.float16, "bf16": torch.bfloat16}
 
 
 def export_pruner(pruner: ReconPruner, out: str | Path, dtype: str = "f32") -> Path:
-    """Write the SPEC §2 file atomically (a temp file renamed into place, never a half file)."""
+    """Write the weight file atomically (a temp file renamed into place, never a half file)."""
     if dtype not in DTYPES:
         raise ValueError(f"dtype must be one of {sorted(DTYPES)}, got {dtype!r}")
     out = Path(out)
@@ -33,7 +33,7 @@ def export_pruner(pruner: ReconPruner, out: str | Path, dtype: str = "f32") -> P
 
 
 def load_exported(path: str | Path) -> ReconPruner:
-    """A float32 ReconPruner from a SPEC §2 file (the trainer-side reader, for round trips/demos)."""
+    """A float32 ReconPruner from a weight file (docs/weight-file.md) (the trainer-side reader, for round trips/demos)."""
     with safe_open(str(path), framework="pt") as f:
         meta = f.metadata() or {}
         tensors = {k: f.get_tensor(k).float() for k in f.keys()}

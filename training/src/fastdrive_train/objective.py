@@ -1,4 +1,4 @@
-"""The training objective (SPEC §4): STE mask, fg/bg token sets, SSIM+MSE reconstruction, polarity anchor."""
+"""The training objective (docs/model.md, training objective): STE mask, fg/bg token sets, SSIM+MSE reconstruction, polarity anchor."""
 
 from __future__ import annotations
 

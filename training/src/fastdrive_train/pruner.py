@@ -10,12 +10,12 @@ from fastdrive_pruner import schema
 from .config import PrunerConfig
 from .qwen_layer import RotaryTables, additive_mask, make_layers
 
-# Parameter names of the single decoder layer, as the weight file (SPEC §2) spells them.
+# Parameter names of the single decoder layer, as the weight file (docs/weight-file.md) spells them.
 LAYER_TENSORS = schema.LAYER_TENSOR_NAMES
 
 
 class ReconPruner(nn.Module):
-    """S = Scorer(H[1:] ⊙ H[0]) with H = PrunerLayer([Q; V]) (SPEC §1).
+    """S = Scorer(H[1:] ⊙ H[0]) with H = PrunerLayer([Q; V]) (docs/model.md).
 
     The layer is transformers' own `Qwen2_5_VLDecoderLayer`, so its math is the ground truth the
     runtime is checked against; this module only adds the query row, positions and the scorer.
@@ -46,7 +46,7 @@ class ReconPruner(nn.Module):
         return self.scorer(fused).squeeze(-1)
 
     def spec_state_dict(self) -> dict[str, torch.Tensor]:
-        """Tensors under their SPEC §2 names (query [1, D], layer tensors, scorer)."""
+        """Tensors under their weight-file names (query [1, D], layer tensors, scorer)."""
         layer = self.layer.state_dict()
         out = {"query": self.query.detach()}
         out.update({name: layer[name].detach() for name in LAYER_TENSORS})
@@ -55,7 +55,7 @@ class ReconPruner(nn.Module):
         return out
 
     def load_spec_state_dict(self, tensors: dict[str, torch.Tensor]) -> None:
-        """Inverse of `spec_state_dict`; every SPEC tensor must be present with the right shape."""
+        """Inverse of `spec_state_dict`; every weight-file tensor must be present with the right shape."""
         own = self.spec_state_dict()
         missing = [k for k in own if k not in tensors]
         if missing:

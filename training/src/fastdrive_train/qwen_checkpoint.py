@@ -95,7 +95,7 @@ def pruner_config_from_checkpoint(path: str | Path, **overrides) -> PrunerConfig
 
 
 def load_decoder_layer(path: str | Path, layer_index: int) -> dict[str, torch.Tensor]:
-    """Tensors of decoder layer `layer_index`, renamed to SPEC §2 names (either prefix accepted)."""
+    """Tensors of decoder layer `layer_index`, renamed to weight-file names (either prefix accepted)."""
     ckpt = CheckpointIndex(path)
     prefixes = tuple(p.format(i=layer_index) for p in LAYER_PREFIXES)
     prefix = ckpt.find_prefix(prefixes, f"decoder layer {layer_index}")

@@ -15,7 +15,7 @@ from .config import PrunerConfig
 def text_config(cfg: PrunerConfig, num_layers: int = 1) -> Qwen2_5_VLTextConfig:
     """A transformers text config describing `num_layers` layers shaped like `cfg` (eager attention).
 
-    Eager attention is pinned because SPEC §1 is written against it and because it is the only
+    Eager attention is pinned because docs/model.md is written against it and because it is the only
     backend that takes our explicit (or absent) additive mask without reinterpreting it.
     """
     tc = Qwen2_5_VLTextConfig(
@@ -48,7 +48,7 @@ def make_layers(cfg: PrunerConfig, num_layers: int) -> torch.nn.ModuleList:
 def position_ids(
     rope: str, n_tokens: int, grid: tuple[int, int] | None, with_query: bool
 ) -> torch.Tensor | None:
-    """SPEC §1 positions as a (3, L) long tensor (temporal, height, width), or None for rope=none.
+    """The positions of docs/model.md as a (3, L) long tensor (temporal, height, width), or None for rope=none.
 
     With the query, it sits at (0,0,0) and visual token i follows; without it (the
     reconstruction decoder) the visual tokens keep the same positions they have in the pruner.

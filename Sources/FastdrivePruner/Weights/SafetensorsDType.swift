@@ -1,6 +1,6 @@
-// DType.swift — the safetensors dtype names, their bit sizes, and which ones hold weights here.
+// SafetensorsDType.swift — the safetensors dtype names, their bit sizes, and which ones hold weights here.
 
-/// Every dtype name the safetensors format defines (S9). An unknown name is a parse error;
+/// Every dtype name the safetensors format defines (rule known-dtype). An unknown name is a parse error;
 /// a known one that is not F32/F16/BF16 is valid safetensors but not a valid pruner weight.
 enum SafetensorsDType: String, CaseIterable, Sendable {
     case bool = "BOOL", u8 = "U8", i8 = "I8", i16 = "I16", u16 = "U16", f16 = "F16", bf16 = "BF16"
@@ -27,20 +27,6 @@ enum SafetensorsDType: String, CaseIterable, Sendable {
         case .f16: .f16
         case .bf16: .bf16
         default: nil
-        }
-    }
-}
-
-/// Element types the runtime reads: the raw values match `fastdrive_dtype`.
-public enum ElementType: Int32, Sendable, CaseIterable {
-    case f32 = 0, f16 = 1, bf16 = 2
-
-    public var byteSize: Int { self == .f32 ? 4 : 2 }
-    public var name: String {
-        switch self {
-        case .f32: "F32"
-        case .f16: "F16"
-        case .bf16: "BF16"
         }
     }
 }

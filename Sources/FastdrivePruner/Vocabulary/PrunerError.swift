@@ -3,7 +3,7 @@
 /// Everything that can go wrong, one case per `fastdrive_status`. Core code throws it with
 /// typed throws, so the ABI shim's `catch` is exhaustive; the message travels separately from
 /// the code and reaches the host through `fastdrive_pruner_last_error`.
-public enum PrunerError: Error, Equatable, Sendable {
+package enum PrunerError: Error, Equatable, Sendable {
     case invalidArgument(String)
     case io(String)
     case format(String)
@@ -15,7 +15,7 @@ public enum PrunerError: Error, Equatable, Sendable {
     case internalFailure(String)
 
     /// The one-line detail for `last_error`.
-    public var message: String {
+    package var message: String {
         switch self {
         case .invalidArgument(let m), .io(let m), .format(let m), .shape(let m), .capacity(let m),
              .nonFinite(let m), .outOfMemory(let m), .unsupported(let m), .internalFailure(let m):
@@ -38,4 +38,12 @@ func checkedAdd(_ a: Int, _ b: Int, or error: @autoclosure () -> PrunerError) th
     let (r, overflow) = a.addingReportingOverflow(b)
     if overflow { throw error() }
     return r
+}
+
+extension PrunerError {
+    /// CAPACITY for `what` ("3250 tokens", "n = 5000 scores") beyond a handle's max_tokens: the
+    /// one wording of that message.
+    static func overCapacity(_ what: String, maxTokens: Int) -> PrunerError {
+        .capacity("\(what) but the handle was created with max_tokens = \(maxTokens)")
+    }
 }

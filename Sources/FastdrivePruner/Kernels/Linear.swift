@@ -1,0 +1,119 @@
+// Linear.swift — a linear layer's weight in the form its compute type needs, and the one dispatch
+// from a compute type to its matrix kernel.
+//
+// Everything a compute type decides about the linear layers is here: whether and how its
+// weights are packed at create (WeightSet asks `packedWeightFloats` and `packWeight`), what
+// scratch a worker converts its activation rows into (the plan carves `linearScratch`), and
+// which kernel `linear` runs. A new compute type adds a case to `PackedWeight`, a field to
+// `LinearScratch` and one arm to each switch below.
+
+/// A weight's copy in the layout of a compute type's own matrix kernel, packed once at create.
+enum PackedWeight {
+    /// 32-row panels of bf16 pairs (gemm_bf16.c).
+    case bf16(PackedBF16Weight)
+}
+
+/// A linear layer's weight [out × in], PyTorch's layout: the f32 view and, for a compute type
+/// with its own kernel, the packed copy that kernel reads.
+struct LinearWeight {
+    /// nil when only the packed copy is kept (the tensor had to be converted, and nothing
+    /// reads it in f32: see WeightSet).
+    let f32: ConstMatrixView?
+    let packed: PackedWeight?
+    let rows: Int
+    let cols: Int
+
+    init(f32: ConstMatrixView?, packed: PackedWeight?, rows: Int, cols: Int) {
+        assert(f32 != nil || packed != nil)
+        self.f32 = f32
+        self.packed = packed
+        self.rows = rows
+        self.cols = cols
+    }
+
+    /// Output rows per packed panel: slices of a packed weight start on multiples of this.
+    static let panelRows = 32
+
+    /// Output rows [start, start + count), for splitting one product's columns over workers.
+    /// With a packed copy, `start` must begin a panel and the slice must end on one or at the
+    /// last row (panels are stored one after another).
+    func rows(_ start: Int, _ count: Int) -> LinearWeight {
+        let f32Rows = f32?.rows(start, count)
+        switch packed {
+        case nil:
+            return LinearWeight(f32: f32Rows, packed: nil, rows: count, cols: cols)
+        case .bf16(let w):
+            assert(Kernels.packedBF16Elements(rows: 1, cols: 2) == 2 * Self.panelRows, "panel width differs from gemm_bf16.c")
+            assert(start % Self.panelRows == 0 && ((start + count) % Self.panelRows == 0 || start + count == rows))
+            let slice = PackedBF16Weight(base: w.base + Kernels.packedBF16Elements(rows: start, cols: cols), rows: count, cols: cols)
+            return LinearWeight(f32: f32Rows, packed: .bf16(slice), rows: count, cols: cols)
+        }
+    }
+}
+
+/// A worker's scratch for one chunk of activation rows, in the form its compute type's kernel
+/// reads them. Empty for f32, whose kernel reads the rows where they are.
+struct LinearScratch {
+    /// compute = bf16: the rows rounded to bf16 pairs.
+    let bf16Rows: PackedBF16Rows?
+
+    static var none: LinearScratch { LinearScratch(bf16Rows: nil) }
+}
+
+extension Kernels {
+    /// Whether `compute` runs its own kernel on packed copies of the linear weights.
+    static func packsWeights(_ compute: ComputeType) -> Bool {
+        switch compute {
+        case .f32: false
+        case .bf16: true
+        }
+    }
+
+    /// Floats of memory the packed copy of a [rows × cols] weight takes under `compute`; 0 when
+    /// the compute type reads f32 weights.
+    static func packedWeightFloats(_ compute: ComputeType, rows: Int, cols: Int) -> Int {
+        switch compute {
+        case .f32: 0
+        case .bf16: (packedBF16Elements(rows: rows, cols: cols) + 1) / 2
+        }
+    }
+
+    /// Packs `w` for `compute` into `storage` (packedWeightFloats long); nil for f32.
+    static func packWeight(_ w: ConstMatrixView, for compute: ComputeType,
+                           into storage: UnsafeMutablePointer<Float>) -> PackedWeight? {
+        switch compute {
+        case .f32: nil
+        case .bf16: .bf16(packBF16(w, into: UnsafeMutableRawPointer(storage).assumingMemoryBound(to: UInt16.self)))
+        }
+    }
+
+    /// Carves a worker's scratch for up to `rows` activation rows of at most `cols` values.
+    static func linearScratch(_ compute: ComputeType, rows: Int, cols: Int,
+                              from arena: inout Arena) throws(PrunerError) -> LinearScratch {
+        switch compute {
+        case .f32:
+            return .none
+        case .bf16:
+            let elements = packedBF16RowElements(rows: rows, cols: cols)
+            return LinearScratch(bf16Rows: PackedBF16Rows(base: try arena.uint16s(elements), capacity: elements))
+        }
+    }
+
+    /// out[M×N] = a[M×K] · wᵀ (+ out when `accumulate`): PyTorch's F.linear(a, w), a bias or
+    /// residual pre-loaded into `out`. Runs the kernel of the weight's packed copy when it has
+    /// one (converting `a` into the worker's scratch first), OpenBLAS's f32 sgemm otherwise.
+    static func linear(out: MatrixView, _ a: ConstMatrixView, weight w: LinearWeight, accumulate: Bool,
+                       scratch: LinearScratch) {
+        switch w.packed {
+        case .bf16(let packed):
+            // A packed weight exists only under compute = bf16, whose workers all have rows.
+            guard let rows = scratch.bf16Rows else { preconditionFailure("bf16 weight used without bf16 row scratch") }
+            packRowsBF16(a, into: rows)
+            gemmBF16(out: out, packed: rows, weight: packed, accumulate: accumulate)
+        case nil:
+            // Weights without an f32 view exist only when a packed copy replaces them.
+            guard let f32 = w.f32 else { preconditionFailure("weight without f32 view or packed copy") }
+            linear(out: out, a, weight: f32, accumulate: accumulate)
+        }
+    }
+}

@@ -1,0 +1,71 @@
+// ForwardPass.swift — runs the phases of one pass on the worker pool, in order, with one context.
+
+/// The job the pool runs for every phase of a pass. The phases hold only what create gave them
+/// (weights, config, workspace); what belongs to the call travels in the `PassContext` given to
+/// `run`, the same value for every phase and task. Each phase is one `WorkerPool.run`, whose
+/// return is the barrier after which the next phase may read its outputs.
+///
+/// Every task of every phase starts in `run(task:worker:)`, on whichever worker takes it: a
+/// per-task check that must reach all phases (a host's abort request) belongs there.
+final class ForwardPass: ParallelJob {
+    private enum Step { case projections, attention, outputProjection, queryGateUp, queryDown, queryFold, mlp }
+
+    private let projections: ProjectionPhase
+    private let attention: AttentionPhase
+    private let outputProjection: OutputProjectionPhase
+    private let queryRows: QueryRowsPhase
+    private let mlp: MLPPhase
+    /// The step being run and its call's context: set by `run(_:pool:)` only, for the duration
+    /// of one pool run (the pool publishes it to the workers under its lock). A struct, not a
+    /// tuple: a tuple's type metadata is built (and allocated) at run time on first use.
+    private struct Running {
+        let step: Step
+        let pass: PassContext
+    }
+    private var current: Running?
+
+    init(config: PrunerConfig, weights: WeightSet, plan: ForwardPlan, workspace: Workspace) {
+        projections = ProjectionPhase(weights: weights, config: config, workspace: workspace)
+        attention = AttentionPhase(config: config, workspace: workspace, plan: plan)
+        outputProjection = OutputProjectionPhase(weights: weights, workspace: workspace)
+        queryRows = QueryRowsPhase(weights: weights, config: config, workspace: workspace)
+        mlp = MLPPhase(weights: weights, config: config, workspace: workspace)
+    }
+
+    /// Attention tasks of one frame of `rows` rows (FrameList numbers them when a frame is staged).
+    func attentionTasks(rows: Int) -> Int { attention.tasks(rows: rows) }
+
+    /// The five phases: (1) rms1 + q/k/v + RoPE per row chunk, (2) attention per KV head and
+    /// query block, (3) o_proj per row chunk, (4) the query rows' MLP and the scorer's fold in
+    /// three column-split steps, (5) the visual rows' gate/up per row chunk, ending in their scores.
+    func run(_ pass: PassContext, pool: WorkerPool) {
+        run(.projections, tasks: pass.chunkCount, pass, pool)
+        run(.attention, tasks: pass.frames.attentionTasks, pass, pool)
+        run(.outputProjection, tasks: pass.chunkCount, pass, pool)
+        queryRows.prepare(pass)
+        run(.queryGateUp, tasks: pass.columnTasks, pass, pool)
+        run(.queryDown, tasks: pass.columnTasks, pass, pool)
+        run(.queryFold, tasks: pass.columnTasks, pass, pool)
+        run(.mlp, tasks: pass.chunkCount, pass, pool)
+        current = nil
+    }
+
+    private func run(_ step: Step, tasks: Int, _ pass: PassContext, _ pool: WorkerPool) {
+        current = Running(step: step, pass: pass)
+        pool.run(tasks: tasks, self)
+    }
+
+    func run(task: Int, worker: Int) {
+        guard let running = current else { return }
+        let pass = running.pass
+        switch running.step {
+        case .projections: projections.run(task: task, worker: worker, pass)
+        case .attention: attention.run(task: task, worker: worker, pass)
+        case .outputProjection: outputProjection.run(task: task, worker: worker, pass)
+        case .queryGateUp: queryRows.run(.gateUp, task: task, worker: worker, pass)
+        case .queryDown: queryRows.run(.down, task: task, worker: worker, pass)
+        case .queryFold: queryRows.run(.fold, task: task, worker: worker, pass)
+        case .mlp: mlp.run(task: task, worker: worker, pass)
+        }
+    }
+}
