@@ -325,7 +325,7 @@ def full_size(args) -> None:
         t1 = time.time()
         npy = numpy_float64.scores(t_file, c, tokens_file, gh, gw)
         d = float(np.abs(npy - ref).max())
-        print(f"  |numpy-transformers| = {d:.3e} (SPEC tol {score_tolerance(ref):.3e}), {time.time() - t1:.1f}s")
+        print(f"  |numpy-transformers| = {d:.3e} (tolerance, docs/model.md: {score_tolerance(ref):.3e}), {time.time() - t1:.1f}s")
     (out / "cases.json").write_text(json.dumps([e], indent=2) + "\n")
     for suffix in (".safetensors", ".tokens.npy", ".scores.npy"):
         p = out / f"{name}{suffix}"

@@ -1,4 +1,4 @@
-# test_cli.py — the `fastdrive-pruner` tool on input users get wrong: exit 1 (or 64 for usage) with a message, never a signal.
+# test_swift_cli.py — the `fastdrive-pruner` tool on input users get wrong: exit 1 (or 64 for usage) with a message, never a signal.
 """Regression tests of the command-line tool (the release build in .build/release, or $FASTDRIVE_PRUNER_CLI).
 
 Each case once trapped, hung, wrote wrong bytes or failed silently. The contract: exit status 0 on
