@@ -3,7 +3,8 @@
 #
 #   Swift suites (swift test) · zero-allocation hot path · full-size parity with transformers ·
 #   CMake build, install, examples, find_package consumer, exported symbols · Python package and
-#   VLA integration · trainer · API misuse, threads, sanitizers, valgrind, create/destroy ·
+#   VLA integration · trainer · llama.cpp + libmtmd (builds llama.cpp once into a cache, ~10 min
+#   on 2 cores the first time) · API misuse, threads, sanitizers, valgrind, create/destroy ·
 #   a short fuzzing pass.
 # Each step prints its own runner's summary; the last line totals the steps.
 set -uo pipefail
@@ -49,6 +50,8 @@ step "cmake" cmake_tests
 # The Python suites test the library this run just built, not an older build lying around.
 export FASTDRIVE_PRUNER_LIB="$root/.build/release/libfastdrive_pruner.so"
 step "python package + Qwen2.5-VL integration" bash -c "'$py' -m pip install -q -e python && '$py' -m pytest -q python/tests"
+step "llama.cpp + libmtmd: example vs llama.cpp's own path and transformers" \
+    bash -c "scripts/build_llamacpp.sh >/dev/null && '$py' -m pytest -q Tests/llamacpp"
 step "trainer (+ export checked by the runtime)" bash -c "'$py' -m pip install -q -e 'training[test]' && '$py' -m pytest -q training/tests"
 step "reliability: misuse, threads, ASan, TSan, valgrind, create/destroy" scripts/sanitize.sh
 step "fuzz (short pass)" scripts/fuzz.sh 60
