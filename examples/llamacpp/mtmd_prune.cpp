@@ -138,17 +138,11 @@ int main(int argc, char **argv) {
     }
     llama_backend_init();
 
-    // ---- load: the LLM, the vision tower (mmproj), then the images
+    // ---- load: the LLM's weights, the vision tower (mmproj), then the images
     llama_model_params mp = llama_model_default_params();
     std::unique_ptr<llama_model, decltype(&llama_model_free)> model(llama_model_load_from_file(a.model.c_str(), mp),
                                                                      &llama_model_free);
     if (!model) input_error("cannot load the model " + a.model);
-    llama_context_params cp = llama_context_default_params();
-    cp.n_ctx = 4096;
-    cp.n_threads = cp.n_threads_batch = a.threads;
-    std::unique_ptr<llama_context, decltype(&llama_free)> lctx(llama_init_from_model(model.get(), cp), &llama_free);
-    if (!lctx) input_error("cannot create a llama context");
-
     mtmd_context_params mtp = mtmd_context_params_default();
     mtp.use_gpu = false;
     mtp.n_threads = a.threads;
@@ -191,13 +185,22 @@ int main(int argc, char **argv) {
     if (const std::int32_t rc = mtmd_tokenize(mctx.get(), chunks.get(), &text, raw.data(), raw.size()))
         input_error("mtmd_tokenize failed (" + std::to_string(rc) + "): the images could not be preprocessed");
 
+    // ---- the LLM context, with KV cells for the whole unpruned prompt (--compare needs them) and the answer
+    llama_context_params cp = llama_context_default_params();
+    cp.n_ctx = static_cast<std::uint32_t>((mtmd_helper_get_n_tokens(chunks.get()) + a.n_predict + 255) / 256 * 256);
+    cp.n_threads = cp.n_threads_batch = a.threads;
+    std::unique_ptr<llama_context, decltype(&llama_free)> lctx(llama_init_from_model(model.get(), cp), &llama_free);
+    if (!lctx) input_error("cannot create a llama context of " + std::to_string(cp.n_ctx) + " tokens");
+
     // ---- the pruner, sized for the largest image, and every input check
     std::unique_ptr<fastdrive::Pruner> pruner;
     try {
         std::uint32_t largest = 1;
-        for (std::size_t i = 0; i < mtmd_input_chunks_size(chunks.get()); i++)
-            largest = std::max(largest, static_cast<std::uint32_t>(
-                                            mtmd_input_chunk_get_n_tokens(mtmd_input_chunks_get(chunks.get(), i))));
+        for (std::size_t i = 0; i < mtmd_input_chunks_size(chunks.get()); i++) {
+            const mtmd_input_chunk *chunk = mtmd_input_chunks_get(chunks.get(), i);
+            if (mtmd_input_chunk_get_type(chunk) == MTMD_INPUT_CHUNK_TYPE_IMAGE)
+                largest = std::max(largest, static_cast<std::uint32_t>(mtmd_input_chunk_get_n_tokens(chunk)));
+        }
         fastdrive::Options options;
         options.max_tokens = largest;
         options.num_threads = static_cast<std::uint32_t>(a.threads);
