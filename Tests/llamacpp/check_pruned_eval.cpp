@@ -15,8 +15,8 @@
 //     runnable at once than the thread count given to each, and no ggml thread outlives a call.
 // Writes OUT_DIR/*.npy + prompt.json for the transformers comparison (test_llamacpp.py).
 #include "pruned_eval.hpp"
+#include "thread_census.hpp"
 
-#include <dirent.h>
 #include <unistd.h>
 
 #include <atomic>
@@ -377,43 +377,15 @@ void check_pruned(Setup &s, fastdrive::Pruner &pruner, const std::string &out_di
 
 // ---- 3. threads: sample every thread's state while the three runtimes take turns
 
-int runnable_threads(pid_t self_tid) {
-    int running = 0;
-    DIR *d = opendir("/proc/self/task");
-    if (!d) return -1;
-    while (dirent *e = readdir(d)) {
-        if (e->d_name[0] == '.' || std::atoi(e->d_name) == self_tid) continue;
-        char path[320], buf[512];
-        std::snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
-        FILE *f = std::fopen(path, "r");
-        if (!f) continue;
-        const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
-        std::fclose(f);
-        buf[n] = 0;
-        const char *close = std::strrchr(buf, ')');
-        if (close && close[1] == ' ' && close[2] == 'R') running++;
-    }
-    closedir(d);
-    return running;
-}
-
-int thread_count() {
-    int n = 0;
-    DIR *d = opendir("/proc/self/task");
-    while (d && readdir(d)) n++;
-    if (d) closedir(d);
-    return n - 2;  // . and ..
-}
-
 void check_threads(Setup &s, fastdrive::Pruner &pruner) {
     llama_context *ctx = new_context(s.model, s.threads, 2048, 512);
-    const int before = thread_count();
+    const int before = thread_census::total();
     std::atomic<bool> stop{false};
     std::atomic<int> peak{0};
     std::thread monitor([&] {
         const pid_t me = static_cast<pid_t>(gettid());
         while (!stop.load()) {
-            peak = std::max(peak.load(), runnable_threads(me));
+            peak = std::max(peak.load(), thread_census::runnable(me));
             usleep(200);
         }
     });
@@ -425,7 +397,7 @@ void check_threads(Setup &s, fastdrive::Pruner &pruner) {
     }
     stop = true;
     monitor.join();
-    const int after = thread_count();
+    const int after = thread_census::total();
     llama_free(ctx);
     // The monitor is not counted; a busy machine can only make threads wait, never add runnable ones.
     CHECK(peak.load() <= s.threads, "%d threads runnable at once with %d threads per runtime", peak.load(), s.threads);

@@ -65,19 +65,7 @@ VISION_START_ID = 151652
 VISION_END_ID = 151653
 VIDEO_TOKEN_ID = 151656
 
-TEXT = dict(  # the tiny model's language model
-    hidden_size=64,
-    intermediate_size=128,
-    num_hidden_layers=2,
-    num_attention_heads=4,
-    num_key_value_heads=2,
-    rms_norm_eps=1e-6,
-    rope_theta=1_000_000.0,
-    mrope_section=[2, 3, 3],  # 16,24,24 of Qwen2.5-VL-3B scaled to head_dim 16 (8 frequency pairs)
-    max_position_embeddings=4096,
-    tie_word_embeddings=False,
-)
-# Qwen2.5-VL-3B's language model (36 layers in the real one; benchmarks take a few)
+# Qwen2.5-VL-3B's language model (36 layers in the real one; the benchmark takes a few)
 TEXT_3B = dict(
     hidden_size=2048,
     intermediate_size=11008,
@@ -90,6 +78,10 @@ TEXT_3B = dict(
     max_position_embeddings=128000,
     tie_word_embeddings=True,
 )
+# the tiny model's: the same architecture scaled down, with an untied head
+TEXT = dict(TEXT_3B, hidden_size=64, intermediate_size=128, num_hidden_layers=2, num_attention_heads=4,
+            mrope_section=[2, 3, 3],  # 16,24,24 scaled to head_dim 16 (8 frequency pairs)
+            max_position_embeddings=4096, tie_word_embeddings=False)
 VISION = dict(
     depth=2,
     hidden_size=32,
@@ -145,61 +137,66 @@ def _norm_weight(rng: np.random.Generator, n: int) -> np.ndarray:
     return (1.0 + 0.1 * rng.standard_normal(n)).astype(np.float32)
 
 
+def _linear(t: dict, rng: np.random.Generator, name: str, out: int, inp: int, gain: float = 1.0, bias: bool = True) -> None:
+    """name.weight [out, in] ~ N(0, gain²/in) and, if bias, name.bias [out] ~ N(0, 0.1²)."""
+    t[name + ".weight"] = _normal(rng, (out, inp), gain / math.sqrt(inp))
+    if bias:
+        t[name + ".bias"] = _normal(rng, (out,), 0.1)
+
+
 def text_tensors(rng: np.random.Generator, vocab: int, shape: dict) -> dict:
     """GGUF name -> [out, in] float32 array (PyTorch layout; gguf-py reverses it into ggml's)."""
     h, i = shape["hidden_size"], shape["intermediate_size"]
-    hd = h // shape["num_attention_heads"]
-    kv = shape["num_key_value_heads"] * hd
+    kv = shape["num_key_value_heads"] * (h // shape["num_attention_heads"])
     t = {"token_embd.weight": _normal(rng, (vocab, h), 1.0)}
     for b in range(shape["num_hidden_layers"]):
         p = f"blk.{b}."
         t[p + "attn_norm.weight"] = _norm_weight(rng, h)
         # q/k at twice the default scale so that attention is peaked and positions matter
-        t[p + "attn_q.weight"] = _normal(rng, (h, h), 2.0 / math.sqrt(h))
-        t[p + "attn_q.bias"] = _normal(rng, (h,), 0.1)
-        t[p + "attn_k.weight"] = _normal(rng, (kv, h), 2.0 / math.sqrt(h))
-        t[p + "attn_k.bias"] = _normal(rng, (kv,), 0.1)
-        t[p + "attn_v.weight"] = _normal(rng, (kv, h), 1.0 / math.sqrt(h))
-        t[p + "attn_v.bias"] = _normal(rng, (kv,), 0.1)
-        t[p + "attn_output.weight"] = _normal(rng, (h, h), 1.0 / math.sqrt(h))
+        _linear(t, rng, p + "attn_q", h, h, gain=2.0)
+        _linear(t, rng, p + "attn_k", kv, h, gain=2.0)
+        _linear(t, rng, p + "attn_v", kv, h)
+        _linear(t, rng, p + "attn_output", h, h, bias=False)
         t[p + "ffn_norm.weight"] = _norm_weight(rng, h)
-        t[p + "ffn_gate.weight"] = _normal(rng, (i, h), 1.0 / math.sqrt(h))
-        t[p + "ffn_up.weight"] = _normal(rng, (i, h), 1.0 / math.sqrt(h))
-        t[p + "ffn_down.weight"] = _normal(rng, (h, i), 1.0 / math.sqrt(i))
+        _linear(t, rng, p + "ffn_gate", i, h, bias=False)
+        _linear(t, rng, p + "ffn_up", i, h, bias=False)
+        _linear(t, rng, p + "ffn_down", h, i, bias=False)
     t["output_norm.weight"] = _norm_weight(rng, h)
     if not shape["tie_word_embeddings"]:
-        t["output.weight"] = _normal(rng, (vocab, h), 4.0 / math.sqrt(h))
+        _linear(t, rng, "output", vocab, h, gain=4.0, bias=False)
     return t
 
 
 def vision_tensors(rng: np.random.Generator) -> dict:
     c, f, p = VISION["hidden_size"], VISION["intermediate_size"], VISION["patch_size"]
     merged = c * VISION["spatial_merge_size"] ** 2
-    fan_patch = 3 * p * p
     t = {
         # Qwen2.5-VL's Conv3d over (2 frames, 14, 14) split into one Conv2d kernel per frame
-        "v.patch_embd.weight": _normal(rng, (c, 3, p, p), 1.0 / math.sqrt(fan_patch)),
-        "v.patch_embd.weight.1": _normal(rng, (c, 3, p, p), 1.0 / math.sqrt(fan_patch)),
+        "v.patch_embd.weight": _normal(rng, (c, 3, p, p), 1.0 / math.sqrt(3 * p * p)),
+        "v.patch_embd.weight.1": _normal(rng, (c, 3, p, p), 1.0 / math.sqrt(3 * p * p)),
     }
     for b in range(VISION["depth"]):
         q = f"v.blk.{b}."
         t[q + "ln1.weight"] = _norm_weight(rng, c)
         for name in ("attn_q", "attn_k", "attn_v", "attn_out"):
-            t[q + name + ".weight"] = _normal(rng, (c, c), 1.0 / math.sqrt(c))
-            t[q + name + ".bias"] = _normal(rng, (c,), 0.1)
+            _linear(t, rng, q + name, c, c)
         t[q + "ln2.weight"] = _norm_weight(rng, c)
-        t[q + "ffn_gate.weight"] = _normal(rng, (f, c), 1.0 / math.sqrt(c))
-        t[q + "ffn_gate.bias"] = _normal(rng, (f,), 0.1)
-        t[q + "ffn_up.weight"] = _normal(rng, (f, c), 1.0 / math.sqrt(c))
-        t[q + "ffn_up.bias"] = _normal(rng, (f,), 0.1)
-        t[q + "ffn_down.weight"] = _normal(rng, (c, f), 1.0 / math.sqrt(f))
-        t[q + "ffn_down.bias"] = _normal(rng, (c,), 0.1)
+        _linear(t, rng, q + "ffn_gate", f, c)
+        _linear(t, rng, q + "ffn_up", f, c)
+        _linear(t, rng, q + "ffn_down", c, f)
     t["v.post_ln.weight"] = _norm_weight(rng, c)  # the merger's ln_q
-    t["mm.0.weight"] = _normal(rng, (merged, merged), 1.0 / math.sqrt(merged))
-    t["mm.0.bias"] = _normal(rng, (merged,), 0.1)
-    t["mm.2.weight"] = _normal(rng, (VISION["out_hidden_size"], merged), 2.0 / math.sqrt(merged))
-    t["mm.2.bias"] = _normal(rng, (VISION["out_hidden_size"],), 0.1)
+    _linear(t, rng, "mm.0", merged, merged)
+    _linear(t, rng, "mm.2", VISION["out_hidden_size"], merged, gain=2.0)
     return t
+
+
+def _write(w, tensors: dict) -> None:
+    for name, data in tensors.items():
+        w.add_tensor(name, data)
+    w.write_header_to_file()
+    w.write_kv_data_to_file()
+    w.write_tensors_to_file()
+    w.close()
 
 
 def write_text_gguf(gguf, path: Path, vocab_path: Path, rng: np.random.Generator, shape: dict = TEXT) -> int:
@@ -236,12 +233,7 @@ def write_text_gguf(gguf, path: Path, vocab_path: Path, rng: np.random.Generator
     w.add_eos_token_id(EOS_ID)
     w.add_pad_token_id(BOS_ID)
     w.add_add_bos_token(False)
-    for name, data in text_tensors(rng, len(tokens), shape).items():
-        w.add_tensor(name, data)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    _write(w, text_tensors(rng, len(tokens), shape))
     return len(tokens)
 
 
@@ -264,12 +256,7 @@ def write_mmproj_gguf(gguf, path: Path, rng: np.random.Generator) -> None:
     w.add_vision_use_silu(True)
     w.add_vision_n_wa_pattern(VISION["fullatt_block_indexes"][0] + 1)
     w.add_vision_spatial_merge_size(VISION["spatial_merge_size"])
-    for name, data in vision_tensors(rng).items():
-        w.add_tensor(name, data)
-    w.write_header_to_file()
-    w.write_kv_data_to_file()
-    w.write_tensors_to_file()
-    w.close()
+    _write(w, vision_tensors(rng))
 
 
 def write_pruners(out: Path) -> None:
