@@ -18,7 +18,7 @@
 #   GGML_OPENMP=OFF  ggml then starts its threads for each graph and joins them when it returns, so
 #                    nothing of ggml spins while the pruner's pool runs (see examples/llamacpp).
 #   no common, tools, tests, examples, server, curl/openssl or video: only the two libraries.
-#   GGML_NATIVE=ON   tuned for this CPU; the cache is per machine (the stamp names the compiler).
+#   GGML_NATIVE=ON   tuned for this CPU (but without AMX, see below); the cache is per machine.
 #
 # Environment: FASTDRIVE_CACHE_DIR (default ${XDG_CACHE_HOME:-$HOME/.cache}/fastdrive-pruner),
 # PYTHON (the interpreter whose pip downloads the sdist; default .venv/bin/python, else python3),
@@ -46,6 +46,13 @@ cmake_flags=(
     -DGGML_BLAS=OFF -DGGML_OPENMP=OFF -DGGML_NATIVE=ON -DGGML_CCACHE=OFF
     '-DCMAKE_INSTALL_RPATH=$ORIGIN'   # the installed libraries find each other (libllama → libggml)
 )
+if [ "$(uname -m)" = x86_64 ]; then
+    # No AMX, even where -march=native would enable it: on a Xeon VM that advertises AMX, ggml's AMX
+    # matmul (used for Q8_0/Q4 weights) dies with a general protection fault. Explicit -mno-* flags
+    # win over -march=native whatever their order; the AVX-512 VNNI kernels are used instead.
+    cmake_flags+=("-DCMAKE_C_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16"
+                  "-DCMAKE_CXX_FLAGS=-mno-amx-tile -mno-amx-int8 -mno-amx-bf16")
+fi
 # The stamp names everything the build depends on; a different stamp means build again.
 stamp_text="llama-cpp-python $version sha256:$sha256 $(c++ --version | head -n 1) ${cmake_flags[*]}"
 
