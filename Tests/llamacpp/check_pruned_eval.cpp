@@ -11,8 +11,8 @@
 //     runtime's own top-K (a separate handle through the C API, scoring mtmd's embeddings) with
 //     the (t, h, w) positions mtmd gives those rows unpruned; text tokens and generated tokens
 //     sit at their unpruned positions; generation runs;
-//  3. threads: while mtmd, the pruner and llama.cpp run one after the other, no more threads are
-//     runnable at once than the thread count given to each, and no ggml thread outlives a call.
+//  3. threads: while mtmd and llama.cpp run, the pruner's workers use no CPU time; while the pruner
+//     scores, no other runtime's thread exists; no ggml thread outlives a call.
 // Writes OUT_DIR/*.npy + prompt.json for the transformers comparison (test_llamacpp.py).
 #include "pruned_eval.hpp"
 #include "thread_census.hpp"
@@ -375,35 +375,61 @@ void check_pruned(Setup &s, fastdrive::Pruner &pruner, const std::string &out_di
     llama_free(ref);
 }
 
-// ---- 3. threads: sample every thread's state while the three runtimes take turns
+// ---- 3. threads: the runtimes take turns
 
-void check_threads(Setup &s, fastdrive::Pruner &pruner) {
+void check_threads(Setup &s, fastdrive::Pruner &pruner, const std::vector<long> &pruner_workers) {
     llama_context *ctx = new_context(s.model, s.threads, 2048, 512);
-    const int before = thread_census::total();
+    const std::vector<long> base = thread_census::tids();
+
+    // while mtmd and llama.cpp encode and decode, the pruner's workers use no CPU time
+    const long ticks0 = thread_census::cpu_ticks(pruner_workers);
+    for (int rep = 0; rep < 20; rep++) {
+        llama_memory_clear(llama_get_memory(ctx), true);
+        llama_pos past = 0;
+        CHECK(mtmd_helper_eval_chunks(s.mctx, ctx, s.chunks, 0, 0, 2048, true, &past) == 0, "eval");
+    }
+    const long pruner_ticks = thread_census::cpu_ticks(pruner_workers) - ticks0;
+
+    // while the pruner scores, no other runtime's thread exists
     std::atomic<bool> stop{false};
-    std::atomic<int> peak{0};
+    std::atomic<long> monitor_tid{0};
+    std::atomic<std::size_t> others{0};
     std::thread monitor([&] {
-        const pid_t me = static_cast<pid_t>(gettid());
-        while (!stop.load()) {
-            peak = std::max(peak.load(), thread_census::runnable(me));
-            usleep(200);
+        monitor_tid = static_cast<long>(gettid());
+        while (!stop) {
+            std::vector<long> extra = thread_census::started(base, thread_census::tids());
+            extra.erase(std::remove(extra.begin(), extra.end(), monitor_tid.load()), extra.end());
+            others = std::max(others.load(), extra.size());
         }
     });
-    for (int rep = 0; rep < 5; rep++) {
-        llama_memory_clear(llama_get_memory(ctx), true);
-        const llama_pos past =
-            fastdrive_llama::eval_chunks_pruned(s.mctx, ctx, s.chunks, pruner, 0.5, 0, 0, 2048, true, nullptr);
-        generate(ctx, past);
-    }
+    const std::int64_t side = 7, n = side * 6, d = pruner.info().hidden_size;
+    std::vector<float> tokens(static_cast<std::size_t>(n * d)), scores(static_cast<std::size_t>(n));
+    for (std::size_t i = 0; i < tokens.size(); i++) tokens[i] = static_cast<float>(std::sin(0.37 * static_cast<double>(i)));
+    fastdrive::Frame frame;
+    frame.data = tokens.data();
+    frame.n_tokens = n;
+    frame.dim = d;
+    frame.grid_h = side;
+    frame.grid_w = 6;
+    for (int rep = 0; rep < 200; rep++) pruner.score(frame, scores);
     stop = true;
     monitor.join();
-    const int after = thread_census::total();
+
+    // the example's whole path leaves no thread behind
+    for (int rep = 0; rep < 3; rep++) {
+        llama_memory_clear(llama_get_memory(ctx), true);
+        generate(ctx, fastdrive_llama::eval_chunks_pruned(s.mctx, ctx, s.chunks, pruner, 0.5, 0, 0, 2048, true));
+    }
+    const std::vector<long> after = thread_census::tids();
     llama_free(ctx);
-    // The monitor is not counted; a busy machine can only make threads wait, never add runnable ones.
-    CHECK(peak.load() <= s.threads, "%d threads runnable at once with %d threads per runtime", peak.load(), s.threads);
-    CHECK(after == before, "%d threads before the prefill, %d after (a runtime left threads behind)", before, after);
-    std::printf("threads: at most %d runnable at once (%d per runtime), %d threads before and after\n", peak.load(),
-                s.threads, before);
+
+    CHECK(!pruner_workers.empty() || s.threads == 1, "the pruner started no worker thread with %d threads", s.threads);
+    CHECK(pruner_ticks == 0, "the pruner's workers used %ld CPU ticks while llama.cpp decoded", pruner_ticks);
+    CHECK(others.load() == 0, "%zu other threads existed while the pruner scored", others.load());
+    CHECK(after == base, "%zu threads before the example's prefill, %zu after", base.size(), after.size());
+    std::printf("threads: while mtmd + llama.cpp ran 20 prompts the pruner's %zu worker(s) used %ld CPU ticks; while "
+                "the pruner scored 200 frames %zu other thread(s) existed; %zu threads before and after the example's "
+                "prefill + generation\n", pruner_workers.size(), pruner_ticks, others.load(), base.size());
 }
 
 }  // namespace
@@ -446,14 +472,16 @@ int main(int argc, char **argv) {
         fastdrive::Options options;
         options.max_tokens = 1024;
         options.num_threads = static_cast<std::uint32_t>(s.threads);
+        const std::vector<long> before_pruner = thread_census::tids();
         fastdrive::Pruner pruner(argv[3], options);
+        const std::vector<long> pruner_workers = thread_census::started(before_pruner, thread_census::tids());
         fastdrive_llama::check_inputs(s.mctx, s.model, s.chunks, pruner);
 
         check_identity(s, pruner, 2048, 512);
         check_identity(s, pruner, 16, 8);
         check_identity(s, pruner, 7, 512, 2048);
         check_pruned(s, pruner, argv[6]);
-        check_threads(s, pruner);
+        check_threads(s, pruner, pruner_workers);
     } catch (const std::exception &e) {
         std::fprintf(stderr, "FAIL: %s\n", e.what());
         failures++;

@@ -1,47 +1,64 @@
-// thread_census.hpp — how many of this process's threads are runnable right now, from /proc/self/task.
+// thread_census.hpp — this process's threads and their CPU time, from /proc/self/task.
 //
-// Used while mtmd, the pruner and llama.cpp take turns, to show they never run at once: a thread
-// that waits (condition variable, join, futex) is in state S; one that runs or spins is R.
+// Shows that mtmd, the pruner and llama.cpp take turns on the cores: while llama.cpp decodes, the
+// pruner's workers use no CPU time; while the pruner scores, no ggml thread exists. (Counting
+// threads in state R is not enough: a thread woken only to go back to sleep is R until it gets a
+// core, which on a loaded machine can take milliseconds.)
 #ifndef FASTDRIVE_LLAMACPP_THREAD_CENSUS_HPP
 #define FASTDRIVE_LLAMACPP_THREAD_CENSUS_HPP
 
 #include <dirent.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
+#include <iterator>
+#include <vector>
 
 namespace thread_census {
 
-/// Threads in state R (running or runnable), not counting `skip_tid` (the sampling thread).
-inline int runnable(long skip_tid) {
-    int running = 0;
-    DIR *d = opendir("/proc/self/task");
-    if (!d) return -1;
-    while (dirent *e = readdir(d)) {
-        if (e->d_name[0] == '.' || std::atol(e->d_name) == skip_tid) continue;
-        char path[320], buf[512];
-        std::snprintf(path, sizeof path, "/proc/self/task/%s/stat", e->d_name);
+/// Ids of all threads of the process, ascending.
+inline std::vector<long> tids() {
+    std::vector<long> out;
+    if (DIR *d = opendir("/proc/self/task")) {
+        while (dirent *e = readdir(d))
+            if (e->d_name[0] != '.') out.push_back(std::atol(e->d_name));
+        closedir(d);
+    }
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+/// The threads in `after` that are not in `before` (e.g. the workers a handle started).
+inline std::vector<long> started(const std::vector<long> &before, const std::vector<long> &after) {
+    std::vector<long> out;
+    std::set_difference(after.begin(), after.end(), before.begin(), before.end(), std::back_inserter(out));
+    return out;
+}
+
+/// CPU time (user + system, clock ticks) the given threads have used; a thread gone counts 0.
+inline long cpu_ticks(const std::vector<long> &threads) {
+    long total = 0;
+    for (long tid : threads) {
+        char path[64], buf[1024];
+        std::snprintf(path, sizeof path, "/proc/self/task/%ld/stat", tid);
         FILE *f = std::fopen(path, "r");
-        if (!f) continue;  // the thread ended meanwhile
+        if (!f) continue;
         const std::size_t n = std::fread(buf, 1, sizeof buf - 1, f);
         std::fclose(f);
         buf[n] = 0;
-        const char *close = std::strrchr(buf, ')');  // the state follows the command name "(...)"
-        running += close && close[1] == ' ' && close[2] == 'R';
+        // after "(comm) ": state, then fields 4..; utime and stime are fields 14 and 15
+        const char *p = std::strrchr(buf, ')');
+        if (!p) continue;
+        p += 2;
+        for (int field = 3; field < 14 && p; field++) p = std::strchr(p + 1, ' ');
+        if (!p) continue;
+        char *end = nullptr;
+        const long utime = std::strtol(p, &end, 10);
+        total += utime + std::strtol(end, nullptr, 10);
     }
-    closedir(d);
-    return running;
-}
-
-/// All threads of the process.
-inline int total() {
-    int n = 0;
-    DIR *d = opendir("/proc/self/task");
-    if (!d) return -1;
-    while (dirent *e = readdir(d)) n += e->d_name[0] != '.';
-    closedir(d);
-    return n;
+    return total;
 }
 
 }  // namespace thread_census
