@@ -11,8 +11,8 @@
 #   <dir>/src/       the vendored llama.cpp tree (gguf-py/, models/ggml-vocab-qwen2.gguf)
 #   <dir>/install/   include/ and lib/ of libllama, libmtmd and ggml (shared, CPU only)
 #
-# A second run with the same sdist and the same build settings does nothing. About 10 minutes on
-# 2 cores. Settings and why:
+# A second run with the same sdist and the same build settings does nothing. The build takes about
+# 10 minutes on 2 idle cores (37 with other compile jobs sharing them). Settings and why:
 #   GGML_BLAS=OFF    ggml's BLAS backend resets OpenBLAS's process-wide thread count on every graph,
 #                    which would undo the single-threaded OpenBLAS the pruner's worker pool relies on.
 #   GGML_OPENMP=OFF  ggml then starts its threads for each graph and joins them when it returns, so
