@@ -4,7 +4,8 @@
 #   layering check · Swift suites (swift test) · zero-allocation hot path · full-size parity with transformers ·
 #   CMake build, install, examples, find_package consumer, exported symbols, pkg-config ·
 #   packaging (sdist, wheels, auditwheel, a new venv outside the repo) · Python package and
-#   VLA integration · trainer · API misuse, threads, fork, sanitizers, valgrind, create/destroy ·
+#   VLA integration · trainer · llama.cpp + libmtmd (builds llama.cpp once into a cache, ~10 min
+#   on 2 cores the first time) · API misuse, threads, fork, sanitizers, valgrind, create/destroy ·
 #   CLI regressions · a short fuzzing pass (weight files, .npy files, command line).
 # Each step prints its own runner's summary; the last line totals the steps.
 set -uo pipefail
@@ -55,6 +56,8 @@ step "packaging: sdist, wheels, auditwheel, new venv outside the repo, trainer" 
 # The Python suites test the library this run just built, not an older build lying around.
 export FASTDRIVE_PRUNER_LIB="$root/.build/release/libfastdrive_pruner.so"
 step "python package + Qwen2.5-VL integration" "$py" -m pytest -q python/tests
+step "llama.cpp + libmtmd: example vs llama.cpp's own path and transformers" \
+    bash -c "scripts/build_llamacpp.sh >/dev/null && '$py' -m pytest -q Tests/llamacpp"
 step "trainer (+ export checked by the runtime)" bash -c "'$py' -m pip install -q -e 'training[test]' && '$py' -m pytest -q training/tests"
 step "reliability: misuse, threads, fork, C++ wrapper, ASan, TSan, valgrind, create/destroy" scripts/sanitize.sh
 step "CLI: regressions (bad input is exit 1/64, never a signal)" "$py" -m pytest -q Tests/cli
