@@ -25,6 +25,7 @@ Writes --out/latest.json, --out/prefill.png and prints the markdown table the RE
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import os
 import platform
@@ -36,10 +37,19 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-sys.path.insert(0, str(REPO / "Tests" / "llamacpp"))
-sys.path.insert(0, str(REPO / "scripts"))
 
-import qwen25vl_gguf  # noqa: E402
+
+def _load_gguf_writer():
+    """Tests/llamacpp/qwen25vl_gguf.py, the tests' GGUF writer, loaded by path (it is not a package)."""
+    path = REPO / "Tests" / "llamacpp" / "qwen25vl_gguf.py"
+    spec = importlib.util.spec_from_file_location("qwen25vl_gguf", path)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules["qwen25vl_gguf"] = module
+    spec.loader.exec_module(module)
+    return module
+
+
+qwen25vl_gguf = _load_gguf_writer()
 
 SMALL = dict(qwen25vl_gguf.TEXT_3B, hidden_size=256, intermediate_size=704, num_attention_heads=4,
              num_key_value_heads=2, mrope_section=[8, 12, 12])
@@ -87,7 +97,8 @@ def make_inputs(args, llama: Path, bench: Path, work: Path) -> tuple[dict, Path]
     pruner = work / f"pruner-{'small' if args.small else 'full'}.safetensors"
     if not pruner.exists():
         if args.small:
-            from reference import random_pruner, scaled_mrope_section, write_pruner
+            from fastdrive_pruner.reference.weights import random_pruner, write_pruner
+            from fastdrive_pruner.schema import scaled_mrope_section
 
             d = shape["hidden_size"]
             c = dict(hidden_size=d, intermediate_size=4 * d, num_attention_heads=4, num_key_value_heads=2,

@@ -35,6 +35,7 @@ from __future__ import annotations
 
 import json
 import math
+import importlib.util
 import struct
 import sys
 import zlib
@@ -123,9 +124,15 @@ def hf_config(vocab_size: int) -> dict:
 
 
 def _import_gguf(llama_src: Path):
-    sys.path.insert(0, str(llama_src / "gguf-py"))
-    import gguf  # noqa: E402  (the vendored gguf-py of the llama.cpp being tested)
-
+    """The vendored gguf-py of the llama.cpp being tested (not a PyPI gguf of another version)."""
+    if "gguf" in sys.modules:
+        return sys.modules["gguf"]
+    package = llama_src / "gguf-py" / "gguf"
+    spec = importlib.util.spec_from_file_location("gguf", package / "__init__.py",
+                                                  submodule_search_locations=[str(package)])
+    gguf = importlib.util.module_from_spec(spec)
+    sys.modules["gguf"] = gguf
+    spec.loader.exec_module(gguf)
     return gguf
 
 
@@ -260,8 +267,8 @@ def write_mmproj_gguf(gguf, path: Path, rng: np.random.Generator) -> None:
 
 
 def write_pruners(out: Path) -> None:
-    sys.path.insert(0, str(ROOT / "scripts"))
-    from reference import random_pruner, scaled_mrope_section, write_pruner  # noqa: E402
+    from fastdrive_pruner.reference.weights import random_pruner, write_pruner
+    from fastdrive_pruner.schema import scaled_mrope_section
 
     def config(d: int, heads: int, kv: int) -> dict:
         hd = d // heads

@@ -35,10 +35,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 REPO = HERE.parents[1]
-sys.path.insert(0, str(HERE))
-sys.path.insert(0, str(REPO / "python"))
-
-import qwen25vl_gguf as q  # noqa: E402
+import qwen25vl_gguf as q  # beside this file; pytest puts its folder first on the import path
 
 LIB = Path(os.environ.get("FASTDRIVE_PRUNER_LIB", REPO / ".build" / "release" / "libfastdrive_pruner.so"))
 
