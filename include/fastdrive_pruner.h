@@ -60,21 +60,41 @@
  * max_tokens tokens, its worker threads, its error slot. score, score_batch, topk and select
  * then allocate nothing on success. Pointers passed in (tokens, scores, aux, options, params)
  * are borrowed for the call only; outputs are caller-owned arrays of the documented length.
- * F32 weights are read in place from a read-only private mapping of the weight file for the
- * handle's life: replace a weight file by writing a new file and renaming it over the old one.
- * Truncating or rewriting it in place while a handle is open is undefined (SIGBUS on truncation).
+ * By default (load = FASTDRIVE_LOAD_MMAP) F32 weights are read in place from a read-only private
+ * mapping of the weight file for the handle's life: replace a weight file by writing a new file
+ * and renaming it over the old one. Rewriting it in place while a handle is open changes the
+ * weights the handle scores with (the mapping shows the new bytes), and truncating it kills the
+ * process with SIGBUS at the next score. load = FASTDRIVE_LOAD_READ reads the whole file at create
+ * into memory the handle owns, after which the file may change or vanish freely.
+ * create refuses a plan (arena plus converted weights) larger than the memory the process can
+ * get, the smaller of MemAvailable and its cgroup's memory.max (or v1 limit_in_bytes) less what
+ * the cgroup already uses, with FASTDRIVE_ERR_OUT_OF_MEMORY and both numbers in the message,
+ * before allocating it.
  *
  * ---- Threads ----
  * A handle is used by one thread at a time (calls on it, destroy included, must not overlap);
  * different handles may be used concurrently. Functions without a handle are thread-safe. Each
  * handle runs num_threads threads (the caller's counts as one; the others start at create and
  * wait between calls), and score, score_batch and select's similarity passes split their work
- * over them. The runtime calls OpenBLAS single-threaded from these workers; for that, create and
- * every scoring call set OpenBLAS's process-wide thread count to 1
- * (openblas_set_num_threads(1)), which other OpenBLAS users in the process also see.
+ * over them. The runtime calls OpenBLAS single-threaded from these workers. By default
+ * (blas_threads = FASTDRIVE_BLAS_THREADS_SET_ONE, the 1.0 behaviour) create and every scoring call
+ * set OpenBLAS's process-wide thread count to 1 (openblas_set_num_threads(1)), which other
+ * OpenBLAS users in the process (numpy, Eigen) then also see. A host that uses threaded OpenBLAS
+ * itself picks FASTDRIVE_BLAS_THREADS_RESTORE (1 only while a call runs, the host's value
+ * restored after) or FASTDRIVE_BLAS_THREADS_LEAVE (never touched; see the enum for the cost).
+ *
+ * ---- Aborting a call (@since 1.1) ----
+ * score, score_batch and select can be stopped while they run, two ways: the options'
+ * abort_callback (polled on every thread of the handle at every chunk boundary), and
+ * fastdrive_pruner_request_abort(p), callable from any thread. Either makes the running call
+ * return FASTDRIVE_ERR_ABORTED within one chunk of work per thread (measured: README, "Aborting");
+ * its outputs are untouched, and the handle is fully usable: the next call that is not aborted
+ * gives bit-identical results to a fresh handle's. A request stays in force (aborting every call
+ * at its start) until fastdrive_pruner_reset_abort(p), so a request made between two calls is
+ * never lost; the callback has no such state.
  *
  * ---- fork and process exit ----
- * A handle inherited by a forked child inherited by a forked child keeps working there, on the calling thread only
+ * A handle inherited by a forked child keeps working there, on the calling thread only
  * (fork copies no worker threads): same results, without the pool's parallelism. The child may
  * also destroy it or simply exit; neither waits for the parent's threads. A child that needs
  * full speed creates its own handle. The parent's handles are not affected.
@@ -117,6 +137,7 @@
 #ifndef FASTDRIVE_PRUNER_H
 #define FASTDRIVE_PRUNER_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -128,7 +149,7 @@
  * wheel and the trainer's exported files all read it from here.
  */
 #define FASTDRIVE_VERSION_MAJOR 1
-#define FASTDRIVE_VERSION_MINOR 0
+#define FASTDRIVE_VERSION_MINOR 1
 #define FASTDRIVE_VERSION_PATCH 0
 /** MAJOR*1000000 + MINOR*1000 + PATCH, for compile-time comparisons (`#if FASTDRIVE_VERSION_NUMBER >= 1001000`). */
 #define FASTDRIVE_VERSION_NUMBER \
@@ -196,7 +217,9 @@ typedef enum fastdrive_status {
     FASTDRIVE_ERR_NON_FINITE = 6,        /* NaN or Inf in the input tokens; NaN in scores given to topk or from f32 overflow inside the layer */
     FASTDRIVE_ERR_OUT_OF_MEMORY = 7,     /* plan or converted weights exceed the machine's memory; allocation or thread start failed */
     FASTDRIVE_ERR_UNSUPPORTED = 8,       /* a compute type this CPU cannot run (BF16 without AVX512_BF16; F16) */
-    FASTDRIVE_ERR_INTERNAL = 9           /* a broken internal invariant: a bug, please report it */
+    FASTDRIVE_ERR_INTERNAL = 9,          /* a broken internal invariant: a bug, please report it */
+    FASTDRIVE_ERR_ABORTED = 10           /* @since 1.1: the host stopped the call (abort callback or
+                                            fastdrive_pruner_request_abort); the handle stays usable */
 } fastdrive_status;
 
 /** Element type of a buffer. */
@@ -221,18 +244,59 @@ typedef enum fastdrive_attention {
 } fastdrive_attention;
 
 /**
+ * A host's abort check (@since 1.1), set in fastdrive_pruner_options. While a call of a handle
+ * runs (score, score_batch, select), the runtime calls it with the options' abort_user_data at
+ * every chunk boundary of every phase, on every one of the handle's threads: the calling thread
+ * and its workers, possibly at the same time, a few hundred times per full-size frame (every
+ * ~10 ms per thread at most). Returning true stops the call with FASTDRIVE_ERR_ABORTED.
+ *
+ * It must be thread-safe and quick (read an atomic or a clock), must not call into the same
+ * handle (fastdrive_pruner_request_abort excepted), and must not longjmp or throw out. After it
+ * returns true it is not called again during that call; the next call polls it afresh.
+ */
+typedef bool (*fastdrive_abort_callback)(void *user_data);
+
+/** How create reads the weight file (fastdrive_pruner_options.load). @since 1.1 */
+typedef enum fastdrive_load {
+    FASTDRIVE_LOAD_MMAP = 0,   /* default: a read-only private mapping; aligned F32 tensors are used in
+                                  place, so the file must not change while the handle lives */
+    FASTDRIVE_LOAD_READ = 1    /* read the whole file into memory the handle owns; the file is closed
+                                  at create and never read again (for files that may be rewritten in
+                                  place, and file systems without mmap). Same scores, bit for bit */
+} fastdrive_load;
+
+/** What the runtime does with OpenBLAS's process-wide thread count (see "Threads"). @since 1.1 */
+typedef enum fastdrive_blas_threads {
+    FASTDRIVE_BLAS_THREADS_SET_ONE = 0,  /* default, the 1.0 behaviour: create and every scoring call set it
+                                            to 1, and it stays 1 */
+    FASTDRIVE_BLAS_THREADS_RESTORE = 1,  /* 1 while any such call runs, then the value found when the
+                                            first of them started is restored */
+    FASTDRIVE_BLAS_THREADS_LEAVE = 2     /* never touched: if it is above 1, each product of the runtime's
+                                            workers also starts OpenBLAS threads, which allocate (the
+                                            zero-allocation promise no longer holds) and oversubscribe */
+} fastdrive_blas_threads;
+
+/**
  * Options for fastdrive_pruner_create. Start from fastdrive_pruner_default_options() or a
  * zero-filled struct with struct_size set: every field treats 0 as its default.
  * Fields are only ever appended; the library reads min(struct_size, its own size) bytes and
- * rejects struct_size < 16 (the 1.0 size) with FASTDRIVE_ERR_INVALID_ARGUMENT.
+ * rejects struct_size < 16 (the 1.0 size) with FASTDRIVE_ERR_INVALID_ARGUMENT. 1.0 fields end at
+ * byte 16, 1.1 fields at byte 40: a 1.0 caller's struct_size of 16 gets every 1.1 default.
  */
 typedef struct fastdrive_pruner_options {
     uint32_t struct_size;        /* sizeof(fastdrive_pruner_options), for ABI growth */
     uint32_t max_tokens;         /* tokens per call the arena is planned for; 0 = default 4096 */
-    uint32_t num_threads;        /* threads per handle, the caller's included; 0 = all online cores; at most 256 */
+    uint32_t num_threads;        /* threads per handle, the caller's included; at most 256; 0 = the CPUs this
+                                    process may use: those of its affinity mask (taskset, cpusets), capped
+                                    by its cgroup CPU quota rounded up (cpu.max, cpu.cfs_quota_us), >= 1 */
     fastdrive_dtype compute;     /* FASTDRIVE_F32 (default) or FASTDRIVE_BF16: every GEMM in bf16 with f32
                                     accumulation (weights converted once at create), norms and
                                     softmax in f32; needs AVX512_BF16, else FASTDRIVE_ERR_UNSUPPORTED */
+    /* @since 1.1 (struct_size >= 40) */
+    fastdrive_abort_callback abort_callback;  /* NULL = none; see fastdrive_abort_callback */
+    void *abort_user_data;       /* passed to abort_callback; borrowed for the handle's life */
+    fastdrive_load load;         /* FASTDRIVE_LOAD_MMAP (default) or FASTDRIVE_LOAD_READ */
+    fastdrive_blas_threads blas_threads;  /* default FASTDRIVE_BLAS_THREADS_SET_ONE */
 } fastdrive_pruner_options;
 
 /**
@@ -331,13 +395,36 @@ typedef struct fastdrive_select_params {
 /* ---- Lifecycle ---- */
 
 /**
- * The default options: struct_size set, max_tokens 4096, num_threads 0 (all cores), F32.
+ * The 1.0 layout of fastdrive_pruner_options (16 bytes). Binaries built against the 1.0 header
+ * call the symbol fastdrive_pruner_default_options and receive this struct in registers; the
+ * 40-byte 1.1 struct is returned through memory, so the 1.1 header binds the same function name
+ * to the symbol fastdrive_pruner_default_options_1_1 (an asm label; a macro on other compilers).
+ * The library exports both. Hosts never need this type.
+ * @since 1.1
+ */
+typedef struct fastdrive_pruner_options_1_0 {
+    uint32_t struct_size, max_tokens, num_threads;
+    fastdrive_dtype compute;
+} fastdrive_pruner_options_1_0;
+
+#if defined(__GNUC__) || defined(__clang__)
+#define FASTDRIVE_SYMBOL_(name) __asm__(name)
+#else
+#define FASTDRIVE_SYMBOL_(name)
+#define fastdrive_pruner_default_options fastdrive_pruner_default_options_1_1
+#endif
+
+/**
+ * The default options: struct_size set, max_tokens 4096, num_threads 0 (the CPUs this process
+ * may use), F32, no abort callback, LOAD_MMAP, BLAS_THREADS_SET_ONE.
  *
- * @return a filled struct by value (16 bytes, returned in registers).
- * @note Never fails, allocates nothing, thread-safe.
+ * @return a filled struct by value.
+ * @note Never fails, allocates nothing, thread-safe. Since 1.1 the 1.1 struct (built against
+ *       the 1.0 header, the 1.0 struct: both keep working).
  * @since 1.0
  */
-FASTDRIVE_API fastdrive_pruner_options fastdrive_pruner_default_options(void);
+FASTDRIVE_API fastdrive_pruner_options fastdrive_pruner_default_options(void)
+    FASTDRIVE_SYMBOL_("fastdrive_pruner_default_options_1_1");
 
 /**
  * Load a ReconPruner weight file and plan every buffer for up to `max_tokens` tokens.
@@ -352,13 +439,15 @@ FASTDRIVE_API fastdrive_pruner_options fastdrive_pruner_default_options(void);
  *                      Its bytes go to open() unchanged (any encoding, UTF-8 or not). It must
  *                      be a regular file: a FIFO, device or directory is _ERR_IO at once,
  *                      without blocking.
- * @param options       NULL = defaults; else struct_size must be >= 16 (the 1.0 size).
+ * @param options       NULL = defaults; else struct_size must be >= 16 (the 1.0 size); load and
+ *                      blas_threads known values (else _ERR_INVALID_ARGUMENT).
  * @param out           out, not NULL; receives the new handle, or NULL on failure.
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_IO | _ERR_FORMAT | _ERR_OUT_OF_MEMORY
  *         | _ERR_UNSUPPORTED | _ERR_INTERNAL
  * @note On failure *out is NULL (when out is not NULL) and fastdrive_pruner_last_error(NULL) on
- *       the same thread says why. Allocates the handle, its arena and worker threads, and sets
- *       OpenBLAS's thread count to 1 (see "Threads"); thread-safe.
+ *       the same thread says why. Allocates the handle, its arena and worker threads (with
+ *       load = FASTDRIVE_LOAD_READ, a copy of the file), and under BLAS_THREADS_SET_ONE sets
+ *       OpenBLAS's thread count to 1 (see "Threads"); thread-safe. Never calls abort_callback.
  * @since 1.0
  */
 FASTDRIVE_API fastdrive_status fastdrive_pruner_create(const char *weights_path,
@@ -401,6 +490,7 @@ FASTDRIVE_API fastdrive_status fastdrive_pruner_describe(const fastdrive_pruner 
  * @param scores  out, [tokens->n_tokens] floats; not NULL; written only on FASTDRIVE_OK. It may
  *                overlap the tokens' memory: every token is read before any score is written.
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
+ *         | _ERR_ABORTED (@since 1.1, see "Aborting a call")
  * @note No heap allocation; runs on the handle's threads. On error, `scores` is untouched and
  *       last_error(p) says why (last_error(NULL) when p is not a live handle).
  * @since 1.0
@@ -422,6 +512,7 @@ FASTDRIVE_API fastdrive_status fastdrive_pruner_score(fastdrive_pruner *p,
  * @param scores    out, [sum of n_tokens] floats, frame after frame; not NULL; written only on
  *                  FASTDRIVE_OK. It may overlap the frames' tokens (all are read first).
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
+ *         | _ERR_ABORTED (@since 1.1)
  * @note No heap allocation; runs on the handle's threads. On error, `scores` is untouched; for
  *       every per-frame error (data, dtype, stride, dim, grid, capacity, NaN/Inf) last_error(p)
  *       names the frame: "frames[i]".
@@ -477,15 +568,56 @@ FASTDRIVE_API fastdrive_status fastdrive_keep_count(int64_t n, double ratio, int
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT (NULL, struct_size, unknown policy, k out of
  *         1..n_tokens, aux missing where required, aux_count != n_tokens, NaN in aux,
  *         important_ratio outside (0, 1]) | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
+ *         | _ERR_ABORTED (@since 1.1: RECONPRUNER, DIVPRUNE and VISPRUNER)
  * @note No heap allocation. On error `indices` is untouched and last_error(p) says why.
  *       RECONPRUNER (scoring), DIVPRUNE and VISPRUNER (their similarity passes) use the
- *       handle's worker threads, as score does; the rest runs on the calling thread.
- *       Indices do not depend on num_threads.
+ *       handle's worker threads, as score does, and poll the abort check as score does; the
+ *       rest runs on the calling thread. Indices do not depend on num_threads.
+ *       fastdrive_pruner_select is the same function under the handle's prefix.
  * @since 1.0
  */
 FASTDRIVE_API fastdrive_status fastdrive_select(fastdrive_pruner *p, const fastdrive_tokens *tokens,
                                                 const fastdrive_select_params *params,
                                                 int64_t *indices /* [k], ascending */);
+
+/* ---- Added in 1.1 ---- */
+
+/**
+ * fastdrive_select under the name every handle-taking call has (fastdrive_pruner_...): same
+ * arguments, rules, statuses and messages (which name fastdrive_pruner_select). Both names stay.
+ *
+ * @since 1.1
+ */
+FASTDRIVE_API fastdrive_status fastdrive_pruner_select(fastdrive_pruner *p, const fastdrive_tokens *tokens,
+                                                       const fastdrive_select_params *params,
+                                                       int64_t *indices /* [k], ascending */);
+
+/**
+ * Ask the handle to stop: the call running on it now (score, score_batch, select), and every
+ * one started later until fastdrive_pruner_reset_abort, returns FASTDRIVE_ERR_ABORTED (see
+ * "Aborting a call"). The ONNX Runtime terminate flag, on the handle.
+ *
+ * @param p  handle; not NULL.
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT (p NULL or not a live handle)
+ * @note Thread-safe: may be called from any thread while another thread is inside a call on p
+ *       (the one exception to "one thread at a time"), but not concurrently with, or after,
+ *       fastdrive_pruner_destroy(p). Returns at once; it does not wait for the call to stop. No
+ *       allocation; writes no error slot on success.
+ * @since 1.1
+ */
+FASTDRIVE_API fastdrive_status fastdrive_pruner_request_abort(fastdrive_pruner *p);
+
+/**
+ * Withdraw a request made by fastdrive_pruner_request_abort: later calls run again. A request
+ * made after this call (even while it runs) is kept.
+ *
+ * @param p  handle; not NULL.
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT (p NULL or not a live handle)
+ * @note Thread-safe as fastdrive_pruner_request_abort. No allocation. Does not touch a call
+ *       that is already stopping.
+ * @since 1.1
+ */
+FASTDRIVE_API fastdrive_status fastdrive_pruner_reset_abort(fastdrive_pruner *p);
 
 /* ---- Errors & version ---- */
 

@@ -33,7 +33,11 @@ c_tests() {
     done
     cc -std=c11 -O1 -Wall -Wextra -Werror -Iinclude Tests/c/alloc_count.c -L"$lib" -lfastdrive_pruner \
         -Wl,-rpath,"$lib" -rdynamic -o "$work/alloc_count" || return 1
-    "$work/alloc_count" "${models[@]}"
+    "$work/alloc_count" "${models[@]}" || return 1
+    cc -std=c11 -O1 -Wall -Wextra -Werror -pthread -Iinclude -ITests/c Tests/c/abort.c -L"$lib" -lfastdrive_pruner \
+        -lopenblas -Wl,-rpath,"$lib" -o "$work/abort" || return 1
+    "$work/abort" "$work/mrope-bidirectional.safetensors" "$work" | tail -1; [ "${PIPESTATUS[0]}" -eq 0 ] || return 1
+    Tests/c/abi_1_0.sh "$lib" "$work" "$work/mrope-bidirectional.safetensors"
 }
 
 cmake_tests() {
@@ -47,7 +51,7 @@ step "layering: imports and type uses point down (scripts/check_layers.py)" \
     bash -c "'$py' scripts/check_layers.py && '$py' scripts/check_layers.py --self-test"
 step "swift test" swift test
 step "release build" swift build -c release
-step "C: zero allocations in score/topk/batch/select" c_tests
+step "C: zero allocations in score/topk/batch/select; abort, load, BLAS threads; a 1.0 host binary" c_tests
 step "full-size parity, f32" "$py" scripts/check_full_size.py --dir "$work/full"
 step "full-size top-K, bf16 compute" "$py" scripts/check_full_size.py --dir "$work/full" --compute bf16
 step "cmake" cmake_tests

@@ -15,6 +15,7 @@ extension PrunerError {
         case .outOfMemory: FASTDRIVE_ERR_OUT_OF_MEMORY
         case .unsupported: FASTDRIVE_ERR_UNSUPPORTED
         case .internalFailure: FASTDRIVE_ERR_INTERNAL
+        case .aborted: FASTDRIVE_ERR_ABORTED
         }
     }
 }
@@ -42,6 +43,7 @@ public func fastdrive_status_string(_ s: fastdrive_status) -> UnsafePointer<CCha
     case FASTDRIVE_ERR_OUT_OF_MEMORY: "out of memory"
     case FASTDRIVE_ERR_UNSUPPORTED: "unsupported"
     case FASTDRIVE_ERR_INTERNAL: "internal error"
+    case FASTDRIVE_ERR_ABORTED: "aborted"
     default: "unknown status"
     }
     return UnsafeRawPointer(text.utf8Start).assumingMemoryBound(to: CChar.self)

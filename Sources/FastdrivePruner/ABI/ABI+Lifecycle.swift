@@ -5,11 +5,22 @@ import CFastdrivePruner
 import Glibc  // strdup
 #endif
 
+/// The 1.1 defaults (the header binds fastdrive_pruner_default_options to this symbol).
 @c @implementation
 public func fastdrive_pruner_default_options() -> fastdrive_pruner_options {
-    fastdrive_pruner_options(struct_size: UInt32(MemoryLayout<fastdrive_pruner_options>.size),
-                             max_tokens: UInt32(PrunerOptions.defaultMaxTokens), num_threads: 0,
-                             compute: FASTDRIVE_F32)
+    var o = fastdrive_pruner_options()
+    o.struct_size = UInt32(MemoryLayout<fastdrive_pruner_options>.size)
+    o.max_tokens = UInt32(PrunerOptions.defaultMaxTokens)
+    return o
+}
+
+/// The symbol fastdrive_pruner_default_options as a 1.0 binary calls it: the 16-byte 1.0 struct,
+/// returned in registers.
+@c(fastdrive_pruner_default_options)
+public func fastdrive_pruner_default_options_1_0() -> fastdrive_pruner_options_1_0 {
+    fastdrive_pruner_options_1_0(struct_size: UInt32(MemoryLayout<fastdrive_pruner_options_1_0>.size),
+                                 max_tokens: UInt32(PrunerOptions.defaultMaxTokens), num_threads: 0,
+                                 compute: FASTDRIVE_F32)
 }
 
 @c @implementation
@@ -41,7 +52,29 @@ public func fastdrive_pruner_create(_ weightsPath: UnsafePointer<CChar>?,
 private func readOptions(_ p: UnsafePointer<fastdrive_pruner_options>?) throws(PrunerError) -> PrunerOptions {
     guard let p else { return try PrunerOptions() }
     let o = try fastdrive_pruner_options.read(p, name: "options")
-    return try PrunerOptions(maxTokens: Int(o.max_tokens), threads: Int(o.num_threads), compute: Int32(bitPattern: o.compute.rawValue))
+    return try PrunerOptions(maxTokens: Int(o.max_tokens), threads: Int(o.num_threads),
+                             compute: Int32(bitPattern: o.compute.rawValue),
+                             abortCallback: o.abort_callback, abortUserData: o.abort_user_data,
+                             loading: Int32(bitPattern: o.load.rawValue),
+                             blasThreads: Int32(bitPattern: o.blas_threads.rawValue))
+}
+
+@c @implementation
+public func fastdrive_pruner_request_abort(_ p: OpaquePointer?) -> fastdrive_status {
+    guard let handle = HandleBox.borrow(p) else {
+        return fail(.invalidArgument(HandleBox.describeMissing(p)), function: #function)
+    }
+    handle.pruner.requestAbort()
+    return FASTDRIVE_OK
+}
+
+@c @implementation
+public func fastdrive_pruner_reset_abort(_ p: OpaquePointer?) -> fastdrive_status {
+    guard let handle = HandleBox.borrow(p) else {
+        return fail(.invalidArgument(HandleBox.describeMissing(p)), function: #function)
+    }
+    handle.pruner.resetAbort()
+    return FASTDRIVE_OK
 }
 
 @c @implementation

@@ -36,7 +36,7 @@ public func fastdrive_pruner_score_batch(_ p: OpaquePointer?, _ frames: UnsafePo
     guard ProcessExit.enter() else { return fail(ProcessExit.refusal, function: #function, handle: handle) }
     defer { ProcessExit.leave() }
     do throws(PrunerError) {
-        pruner.beginBatch()
+        try pruner.beginBatch()
         for f in 0..<Int(count) {
             do {
                 try pruner.addFrame(try TokenView(frames[f], name: "frames[\(f)]"), index: f)

@@ -6,13 +6,27 @@ import CFastdrivePruner
 public func fastdrive_select(_ p: OpaquePointer?, _ tokens: UnsafePointer<fastdrive_tokens>?,
                              _ params: UnsafePointer<fastdrive_select_params>?,
                              _ indices: UnsafeMutablePointer<Int64>?) -> fastdrive_status {
+    select(p, tokens, params, indices, function: #function)
+}
+
+/// The 1.1 name of fastdrive_select, under the handle's prefix; its messages carry this name.
+@c @implementation
+public func fastdrive_pruner_select(_ p: OpaquePointer?, _ tokens: UnsafePointer<fastdrive_tokens>?,
+                                    _ params: UnsafePointer<fastdrive_select_params>?,
+                                    _ indices: UnsafeMutablePointer<Int64>?) -> fastdrive_status {
+    select(p, tokens, params, indices, function: #function)
+}
+
+private func select(_ p: OpaquePointer?, _ tokens: UnsafePointer<fastdrive_tokens>?,
+                    _ params: UnsafePointer<fastdrive_select_params>?,
+                    _ indices: UnsafeMutablePointer<Int64>?, function: StaticString) -> fastdrive_status {
     guard let handle = HandleBox.borrow(p) else {
-        return fail(.invalidArgument(HandleBox.describeMissing(p)), function: #function)
+        return fail(.invalidArgument(HandleBox.describeMissing(p)), function: function)
     }
-    guard let tokens else { return fail(.invalidArgument("tokens is NULL"), function: #function, handle: handle) }
-    guard let params else { return fail(.invalidArgument("params is NULL"), function: #function, handle: handle) }
-    guard let indices else { return fail(.invalidArgument("indices is NULL"), function: #function, handle: handle) }
-    guard ProcessExit.enter() else { return fail(ProcessExit.refusal, function: #function, handle: handle) }
+    guard let tokens else { return fail(.invalidArgument("tokens is NULL"), function: function, handle: handle) }
+    guard let params else { return fail(.invalidArgument("params is NULL"), function: function, handle: handle) }
+    guard let indices else { return fail(.invalidArgument("indices is NULL"), function: function, handle: handle) }
+    guard ProcessExit.enter() else { return fail(ProcessExit.refusal, function: function, handle: handle) }
     defer { ProcessExit.leave() }
     do throws(PrunerError) {
         let q = try fastdrive_select_params.read(params, name: "params")
@@ -22,6 +36,6 @@ public func fastdrive_select(_ p: OpaquePointer?, _ tokens: UnsafePointer<fastdr
         try handle.pruner.select(view, request, into: IndexBuffer(base: indices, count: request.k))
         return FASTDRIVE_OK
     } catch {
-        return fail(error, function: #function, handle: handle)
+        return fail(error, function: function, handle: handle)
     }
 }

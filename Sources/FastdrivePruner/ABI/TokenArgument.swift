@@ -40,6 +40,7 @@ extension PrunerError {
         case .outOfMemory(let m): .outOfMemory(f(m))
         case .unsupported(let m): .unsupported(f(m))
         case .internalFailure(let m): .internalFailure(f(m))
+        case .aborted(let m): .aborted(f(m))
         }
     }
 }

@@ -25,6 +25,8 @@ package final class Pruner {
     private let pool: WorkerPool
     private let similarityPasses: SimilarityPasses
     private let arena: Arena
+    /// The host's abort callback and request flag, polled by every task of score and select.
+    private let abort: AbortSignal
 
     /// Loads the weight file at `path`, given as UTF-8 text (tools and tests).
     package convenience init(path: String, options: PrunerOptions) throws(PrunerError) {
@@ -33,7 +35,10 @@ package final class Pruner {
 
     /// Loads the weight file at `path`, given as the bytes the host passed (any encoding).
     package init(path: RawPath, options: PrunerOptions) throws(PrunerError) {
-        let file = try MappedFile(path: path)
+        let file: any FileBytes = switch options.loading {
+        case .mmap: try MappedFile(path: path)
+        case .read: try OwnedFile(path: path)
+        }
         header = try SafetensorsHeader(file: file.bytes)
         config = try PrunerConfig(metadata: header.metadata)
         let weights = try WeightSet(file: file, header: header, config: config, compute: options.compute)
@@ -41,20 +46,41 @@ package final class Pruner {
 
         let plan = ForwardPlan(config: config, maxTokens: options.maxTokens, threads: options.threads,
                                compute: options.compute)
-        let needed = HandleScratch.bytes(for: plan)
-        guard let bytes = needed, bytes <= SystemMemory.limitBytes else {
-            throw .outOfMemory("max_tokens = \(options.maxTokens) needs a \(needed.map { "\($0 >> 20) MiB" } ?? "overflowing") scratch arena, more than this machine's memory")
+        guard let bytes = HandleScratch.bytes(for: plan) else {
+            throw .outOfMemory("max_tokens = \(options.maxTokens): the scratch arena's size overflows")
         }
+        try SystemMemory.require(bytes, for: "max_tokens = \(options.maxTokens) with \(options.threads) threads: the scratch arena")
         var arena = try Arena(bytes: bytes)
         let scratch = try HandleScratch(carving: &arena, plan: plan)
         scratch.model.fillTables(config)
         self.arena = arena
         arenaBytes = bytes
         selection = scratch.selection
-        model = ReconPrunerModel(config: config, weights: weights, plan: plan, workspace: scratch.model)
-        Kernels.useSingleThreadedBLAS()
+        abort = AbortSignal(callback: options.abortCallback, userData: options.abortUserData)
+        model = ReconPrunerModel(config: config, weights: weights, plan: plan, workspace: scratch.model, abort: abort)
+        Kernels.prepareBLASThreads(options.blasThreads)
         pool = try WorkerPool(threadCount: options.threads)
-        similarityPasses = SimilarityPasses(pool: pool, partialBest: selection.partialBest)
+        similarityPasses = SimilarityPasses(pool: pool, partialBest: selection.partialBest, abort: abort)
+    }
+
+    /// fastdrive_pruner_request_abort / _reset_abort: any thread, any time while the handle lives.
+    func requestAbort() { abort.request() }
+    func resetAbort() { abort.reset() }
+
+    /// Starts a call that polls the abort state: forgets the last call's verdict, then stops at
+    /// once if a request is pending or the callback already says so.
+    private func beginAbortableCall() throws(PrunerError) {
+        abort.beginCall()
+        if abort.shouldStop() { try throwIfAborted() }
+    }
+
+    /// ABORTED, saying who stopped the call, if it was stopped.
+    private func throwIfAborted() throws(PrunerError) {
+        switch abort.reason {
+        case .none: return
+        case .callback: throw .aborted("stopped: the abort callback returned true")
+        case .request: throw .aborted("stopped: fastdrive_pruner_request_abort was called (it holds until fastdrive_pruner_reset_abort)")
+        }
     }
 
     /// Scores `tokens` into `scores` (1 × n). Validates shape, capacity and finiteness first;
@@ -67,13 +93,16 @@ package final class Pruner {
     /// Validates and scores one frame into arena scratch (the selection scores) and returns
     /// that view; `select` ranks it in place.
     func scoreToScratch(_ tokens: TokenView) throws(PrunerError) -> MatrixView {
-        beginBatch()
+        try beginBatch()
         try addFrame(tokens, index: nil)
         return try scoreStaged()
     }
 
     /// Batch scoring, step 1: forget the previous call's frames.
-    func beginBatch() { model.beginCall() }
+    func beginBatch() throws(PrunerError) {
+        model.beginCall()
+        try beginAbortableCall()
+    }
 
     /// Batch scoring, step 2 (per frame): validate the frame, stack its tokens after the
     /// previous frames' rows. The batch must fit max_tokens + 1 rows (each frame adds its tokens
@@ -103,8 +132,10 @@ package final class Pruner {
     /// pass (top-K ranks them as numbers). No allocation.
     private func scoreStaged() throws(PrunerError) -> MatrixView {
         let n = model.stagedTokens, staged = selection.scores.row(n)
-        Kernels.useSingleThreadedBLAS()
-        model.score(into: staged, pool: pool)
+        Kernels.beginBLASCall(options.blasThreads)
+        let finished = model.score(into: staged, pool: pool)
+        Kernels.endBLASCall(options.blasThreads)
+        if !finished { try throwIfAborted() }
         if let bad = Kernels.firstNaN(selection.scores.prefix(n)) {
             throw .nonFinite("score \(bad) is NaN: f32 overflow inside the layer (token or weight magnitudes near 3.4e38)")
         }
@@ -122,7 +153,8 @@ package final class Pruner {
         guard n >= 1, n <= options.maxTokens else {
             throw .overCapacity("\(n) tokens", maxTokens: options.maxTokens)
         }
-        Kernels.useSingleThreadedBLAS()
+        Kernels.beginBLASCall(options.blasThreads)
+        defer { Kernels.endBLASCall(options.blasThreads) }
         model.runGEMMsOnly(tokens: n, scores: selection.scores.row(n), pool: pool)
     }
 #endif
@@ -170,6 +202,7 @@ package final class Pruner {
             _ = try scoreToScratch(tokens)  // into selection.scores, NaN already rejected
         } else {
             try check(tokens, scored: false)
+            try beginAbortableCall()
             if request.policy.readsTokenValues,
                let (row, col) = Kernels.convertToF32(out: selection.tokens.rows(0, n), tokens: tokens) {
                 throw .nonFinite("token \(row), element \(col) is NaN or Inf")
@@ -182,6 +215,7 @@ package final class Pruner {
             staged.aux = stage(aux)
         }
         Selection.run(staged, n: n, scratch: selection, passes: similarityPasses, into: out)
+        try throwIfAborted()  // a policy that stopped wrote nothing
     }
 
     /// A copy of the host's `values` in the arena's selection scores (n <= max_tokens, its size),

@@ -7,7 +7,7 @@ import Musl
 #endif
 
 /// Create-time options with defaults applied (0 means default in every field).
-package struct PrunerOptions: Equatable, Sendable {
+package struct PrunerOptions: @unchecked Sendable {
     static let defaultMaxTokens = 4096
     /// Beyond this a thread count is a mistake, not a machine.
     static let maxThreads = 256
@@ -15,9 +15,16 @@ package struct PrunerOptions: Equatable, Sendable {
     var maxTokens: Int
     var threads: Int
     var compute: ComputeType
+    /// The host's abort check and its argument (fastdrive_abort_callback); nil = none.
+    var abortCallback: AbortCallback?
+    var abortUserData: UnsafeMutableRawPointer?
+    var loading: WeightLoading
+    var blasThreads: BLASThreadMode
 
-    /// Validates raw option values; `threads == 0` means every online core.
-    package init(maxTokens: Int = 0, threads: Int = 0, compute rawCompute: Int32 = 0) throws(PrunerError) {
+    /// Validates raw option values; `threads == 0` means the CPUs this process may use.
+    package init(maxTokens: Int = 0, threads: Int = 0, compute rawCompute: Int32 = 0,
+                 abortCallback: AbortCallback? = nil, abortUserData: UnsafeMutableRawPointer? = nil,
+                 loading rawLoading: Int32 = 0, blasThreads rawBLAS: Int32 = 0) throws(PrunerError) {
         guard maxTokens >= 0 else { throw .invalidArgument("max_tokens = \(maxTokens) is negative") }
         guard threads >= 0, threads <= Self.maxThreads else {
             throw .invalidArgument("num_threads = \(threads) is outside 0...\(Self.maxThreads)")
@@ -30,6 +37,12 @@ package struct PrunerOptions: Equatable, Sendable {
         } else {
             throw .invalidArgument("compute = \(rawCompute) is not FASTDRIVE_F32 or FASTDRIVE_BF16")
         }
+        guard let loading = WeightLoading(rawValue: rawLoading) else {
+            throw .invalidArgument("load = \(rawLoading) is not FASTDRIVE_LOAD_MMAP or FASTDRIVE_LOAD_READ")
+        }
+        guard let blas = BLASThreadMode(rawValue: rawBLAS) else {
+            throw .invalidArgument("blas_threads = \(rawBLAS) is not FASTDRIVE_BLAS_THREADS_SET_ONE, _RESTORE or _LEAVE")
+        }
         // What this CPU can run.
         switch compute {
         case .f32:
@@ -40,9 +53,20 @@ package struct PrunerOptions: Equatable, Sendable {
             }
         }
         self.maxTokens = maxTokens == 0 ? Self.defaultMaxTokens : maxTokens
-        self.threads = threads == 0 ? Self.onlineCores : threads
+        self.threads = threads == 0 ? Self.usableCPUs : threads
         self.compute = compute
+        self.abortCallback = abortCallback
+        self.abortUserData = abortUserData
+        self.loading = loading
+        self.blasThreads = blas
     }
 
-    static var onlineCores: Int { max(1, Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))) }
+    /// The CPUs this process may run on: its affinity mask (taskset, cpusets), capped by its
+    /// cgroup's CPU quota rounded up (a quota of 1.5 CPUs gets 2 threads), at least 1. More
+    /// threads than that only wait for each other's time slices.
+    package static var usableCPUs: Int {
+        var cpus = ControlGroup.allowedCPUs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        if let quota = ControlGroup.cpuQuota { cpus = min(cpus, quota) }
+        return max(1, cpus)
+    }
 }

@@ -1,5 +1,10 @@
 // Gemm.swift — the only file that knows cblas_sgemm's argument order.
 import COpenBLAS
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#endif
 
 extension Kernels {
     /// out[M×N] = a[M×K] · w[N×K]ᵀ (+ out when `accumulate`): PyTorch's F.linear(a, w) with weights
@@ -41,9 +46,66 @@ extension Kernels {
                     1, out.base, blasint(out.rowStride))
     }
 
-    /// Makes OpenBLAS run single-threaded: the runtime's own workers parallelise around it, and
-    /// OpenBLAS 0.3.21's threaded sgemm mallocs a job table per call. Cheap when already 1.
-    static func useSingleThreadedBLAS() {
+    /// Makes ready what `beginBLASCall(mode)` needs, at create (the first use of the restore
+    /// lock allocates it). Under `.setOne`, sets OpenBLAS single-threaded now, as 1.0 did.
+    static func prepareBLASThreads(_ mode: BLASThreadMode) {
+        switch mode {
+        case .setOne: useSingleThreadedBLAS()
+        case .restore: _ = blasRestore
+        case .leave: break
+        }
+    }
+
+    /// Before a call's products: OpenBLAS single-threaded as `mode` allows. The runtime's own
+    /// workers parallelise around it, and OpenBLAS 0.3.21's threaded sgemm mallocs a job table
+    /// per call. No allocation.
+    static func beginBLASCall(_ mode: BLASThreadMode) {
+        switch mode {
+        case .setOne: useSingleThreadedBLAS()
+        case .restore: blasRestore.enter()
+        case .leave: break
+        }
+    }
+
+    /// After a call's products: under `.restore`, the last call out puts the host's count back.
+    static func endBLASCall(_ mode: BLASThreadMode) {
+        if mode == .restore { blasRestore.leave() }
+    }
+
+    private static func useSingleThreadedBLAS() {
         if openblas_get_num_threads() != 1 { openblas_set_num_threads(1) }
     }
 }
+
+/// FASTDRIVE_BLAS_THREADS_RESTORE across every handle of the process: the count is process-wide,
+/// so the first call in saves it and sets 1, and the last call out restores it. Per-call
+/// save/restore would let a call finishing on one handle restore a threaded OpenBLAS under a
+/// call still running on another.
+private final class BLASRestore: @unchecked Sendable {
+    private let mutex: UnsafeMutablePointer<pthread_mutex_t> = {
+        let m = UnsafeMutablePointer<pthread_mutex_t>.allocate(capacity: 1)
+        pthread_mutex_init(m, nil)
+        return m
+    }()
+    private var active = 0
+    private var saved: Int32 = 1
+
+    func enter() {
+        pthread_mutex_lock(mutex)
+        if active == 0 {
+            saved = openblas_get_num_threads()
+            if saved != 1 { openblas_set_num_threads(1) }
+        }
+        active += 1
+        pthread_mutex_unlock(mutex)
+    }
+
+    func leave() {
+        pthread_mutex_lock(mutex)
+        active -= 1
+        if active == 0 && saved != 1 { openblas_set_num_threads(saved) }
+        pthread_mutex_unlock(mutex)
+    }
+}
+
+private let blasRestore = BLASRestore()

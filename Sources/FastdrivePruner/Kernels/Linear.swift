@@ -116,4 +116,41 @@ extension Kernels {
             linear(out: out, a, weight: f32, accumulate: accumulate)
         }
     }
+
+    /// Output columns per step of `linear(..., until:)`: a 325-row chunk times 512 columns of a
+    /// 2048-wide weight is ~0.7 GFLOP, a few milliseconds of one core, which bounds how long a
+    /// worker runs between two abort polls. A multiple of the packed panel height.
+    static let columnsPerStep = 16 * LinearWeight.panelRows
+
+    /// `linear` in steps of `columnsPerStep` output columns, asking `stop` before every step
+    /// after the first; returns false, with `out` partly written, when it said stop. Each output
+    /// element is the same sum in the same order as one whole product's (the products split
+    /// only the weight's rows), so results do not depend on the steps.
+    static func linear(out: MatrixView, _ a: ConstMatrixView, weight w: LinearWeight, accumulate: Bool,
+                       scratch: LinearScratch, until stop: () -> Bool) -> Bool {
+        let step = columnsPerStep
+        switch w.packed {
+        case .bf16(let packed):
+            guard let rows = scratch.bf16Rows else { preconditionFailure("bf16 weight used without bf16 row scratch") }
+            packRowsBF16(a, into: rows)  // once for every step
+            var c0 = 0
+            while c0 < w.rows {
+                if c0 > 0 && stop() { return false }
+                let count = min(step, w.rows - c0)
+                let slice = PackedBF16Weight(base: packed.base + packedBF16Elements(rows: c0, cols: w.cols), rows: count, cols: w.cols)
+                gemmBF16(out: out.columns(c0, count), packed: rows, weight: slice, accumulate: accumulate)
+                c0 += count
+            }
+        case nil:
+            guard let f32 = w.f32 else { preconditionFailure("weight without f32 view or packed copy") }
+            var c0 = 0
+            while c0 < w.rows {
+                if c0 > 0 && stop() { return false }
+                let count = min(step, w.rows - c0)
+                linear(out: out.columns(c0, count), a, weight: f32.rows(c0, count), accumulate: accumulate)
+                c0 += count
+            }
+        }
+        return true
+    }
 }

@@ -24,24 +24,8 @@ final class MappedFile: @unchecked Sendable {
     /// a terminal or a device is refused as "not a regular file" even if the path is swapped
     /// between the two checks. O_NOCTTY: opening a terminal must not make it ours.
     init(path: RawPath) throws(PrunerError) {
-        var st = stat()
-        guard path.withCString({ stat($0, &st) }) == 0 else {
-            let reason = Self.describeErrno()
-            throw .io("cannot open '\(path)': \(reason)")
-        }
-        try Self.requireRegular(st, path)
-        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
-        guard fd >= 0 else {
-            let reason = Self.describeErrno()
-            throw .io("cannot open '\(path)': \(reason)")
-        }
+        let (fd, length) = try Self.openRegular(path)
         defer { close(fd) }
-        guard fstat(fd, &st) == 0 else {
-            let reason = Self.describeErrno()
-            throw .io("cannot stat '\(path)': \(reason)")
-        }
-        try Self.requireRegular(st, path)
-        let length = Int(st.st_size)
         if length == 0 {
             // mmap of 0 bytes fails; an empty file is a format error (rule header-too-small), not an I/O one.
             mapping = nil
@@ -77,6 +61,29 @@ final class MappedFile: @unchecked Sendable {
     /// The path as UTF-8 text (tools and tests).
     convenience init(path: String) throws(PrunerError) {
         try self.init(path: RawPath(path))
+    }
+
+    /// Opens `path` read-only after checking it is a regular file, without blocking (see
+    /// `init`); returns the descriptor, which the caller closes, and the file's length.
+    static func openRegular(_ path: RawPath) throws(PrunerError) -> (fd: Int32, length: Int) {
+        var st = stat()
+        guard path.withCString({ stat($0, &st) }) == 0 else {
+            let reason = Self.describeErrno()
+            throw .io("cannot open '\(path)': \(reason)")
+        }
+        try Self.requireRegular(st, path)
+        let fd = path.withCString { open($0, O_RDONLY | O_CLOEXEC | O_NONBLOCK | O_NOCTTY) }
+        guard fd >= 0 else {
+            let reason = Self.describeErrno()
+            throw .io("cannot open '\(path)': \(reason)")
+        }
+        guard fstat(fd, &st) == 0 else {
+            let reason = Self.describeErrno()
+            close(fd)
+            throw .io("cannot stat '\(path)': \(reason)")
+        }
+        do { try Self.requireRegular(st, path) } catch { close(fd); throw error }
+        return (fd, Int(st.st_size))
     }
 
     private static func requireRegular(_ st: stat, _ path: RawPath) throws(PrunerError) {

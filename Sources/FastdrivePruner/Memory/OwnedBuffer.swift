@@ -17,9 +17,8 @@ final class OwnedBuffer: @unchecked Sendable {
         // Converted weights are written right away, so every page becomes resident: refuse
         // more than the host can give up front (a sparse hostile file can declare terabytes).
         let (bytes, overflow) = count.multipliedReportingOverflow(by: 4)
-        guard !overflow, bytes <= SystemMemory.limitBytes else {
-            throw .outOfMemory("converted weights need \(overflow ? "over 2^63 bytes" : "\(bytes >> 20) MiB"), more than this machine's memory")
-        }
+        guard !overflow else { throw .outOfMemory("converted weights need over 2^63 bytes") }
+        try SystemMemory.require(bytes, for: "converting weights")
         var p: UnsafeMutableRawPointer?
         guard posix_memalign(&p, Arena.alignment, count * 4) == 0, let p else {
             throw .outOfMemory("cannot allocate \(count * 4) bytes for converted weights")

@@ -9,11 +9,32 @@ import Darwin
 #endif
 
 enum SystemMemory {
-    /// The limit for memory a handle is about to make resident (its arena, converted weights):
-    /// a larger request is refused up front, since an overcommitting kernel would accept it and
-    /// the OOM killer end the host later. Today the machine's physical memory; a limit that
-    /// knows about available memory and cgroups belongs here, and every check follows it.
-    static var limitBytes: Int {
-        Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
+    /// The limit for memory a handle is about to make resident (its arena, converted weights, a
+    /// read copy of the file): a larger request is refused up front, since an overcommitting
+    /// kernel would accept it and the OOM killer end the host later. The smaller of
+    /// MemAvailable (physical memory when /proc is missing) and the cgroup's headroom.
+    static var limit: (bytes: Int, explanation: String) {
+        let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
+        var bytes = physical
+        var explanation = "physical memory \(mib(physical))"
+        if let available = ControlGroup.memAvailable {
+            bytes = available
+            explanation = "MemAvailable \(mib(available))"
+        }
+        if let cgroup = ControlGroup.memoryHeadroom {
+            explanation += ", cgroup memory limit \(mib(cgroup.limit)) with \(mib(cgroup.used)) in use"
+            bytes = min(bytes, cgroup.headroom)
+        }
+        return (bytes, explanation)
     }
+
+    /// Throws OUT_OF_MEMORY, with the numbers, when `bytes` for `what` exceed the limit.
+    static func require(_ bytes: Int, for what: @autoclosure () -> String) throws(PrunerError) {
+        let limit = limit
+        guard bytes <= limit.bytes else {
+            throw .outOfMemory("\(what()) needs \(mib(bytes)), but this process can get \(mib(limit.bytes)) (\(limit.explanation))")
+        }
+    }
+
+    static func mib(_ bytes: Int) -> String { "\(bytes >> 20) MiB" }
 }

@@ -58,6 +58,7 @@ struct AttentionPhase {
         if let bf16 { Kernels.packRowsBF16(qs.readOnly, scale: scale, into: bf16.query) }
         var k0 = 0
         while k0 < keyEnd {
+            if k0 > 0 && pass.shouldStop() { return }  // the output is abandoned with the call
             let bk = min(keyBlock, keyEnd - k0)
             let logits = s.logits.reshaped(rows: stacked, cols: bk)
             if let bf16 {

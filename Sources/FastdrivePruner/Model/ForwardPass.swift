@@ -38,25 +38,29 @@ final class ForwardPass: ParallelJob {
     /// The five phases: (1) rms1 + q/k/v + RoPE per row chunk, (2) attention per KV head and
     /// query block, (3) o_proj per row chunk, (4) the query rows' MLP and the scorer's fold in
     /// three column-split steps, (5) the visual rows' gate/up per row chunk, ending in their scores.
-    func run(_ pass: PassContext, pool: WorkerPool) {
-        run(.projections, tasks: pass.chunkCount, pass, pool)
-        run(.attention, tasks: pass.frames.attentionTasks, pass, pool)
-        run(.outputProjection, tasks: pass.chunkCount, pass, pool)
+    /// Returns false when the call was aborted (pass.abort says why); the workspace then holds
+    /// partial results, which the next call overwrites before reading.
+    func run(_ pass: PassContext, pool: WorkerPool) -> Bool {
+        defer { current = nil }
+        guard run(.projections, tasks: pass.chunkCount, pass, pool),
+              run(.attention, tasks: pass.frames.attentionTasks, pass, pool),
+              run(.outputProjection, tasks: pass.chunkCount, pass, pool) else { return false }
         queryRows.prepare(pass)
-        run(.queryGateUp, tasks: pass.columnTasks, pass, pool)
-        run(.queryDown, tasks: pass.columnTasks, pass, pool)
-        run(.queryFold, tasks: pass.columnTasks, pass, pool)
-        run(.mlp, tasks: pass.chunkCount, pass, pool)
-        current = nil
+        return run(.queryGateUp, tasks: pass.columnTasks, pass, pool)
+            && run(.queryDown, tasks: pass.columnTasks, pass, pool)
+            && run(.queryFold, tasks: pass.columnTasks, pass, pool)
+            && run(.mlp, tasks: pass.chunkCount, pass, pool)
     }
 
-    private func run(_ step: Step, tasks: Int, _ pass: PassContext, _ pool: WorkerPool) {
+    /// One phase; false when the call was aborted during it (its remaining tasks return at once).
+    private func run(_ step: Step, tasks: Int, _ pass: PassContext, _ pool: WorkerPool) -> Bool {
         current = Running(step: step, pass: pass)
         pool.run(tasks: tasks, self)
+        return pass.abort.reason == .none
     }
 
     func run(task: Int, worker: Int) {
-        guard let running = current else { return }
+        guard let running = current, !running.pass.shouldStop() else { return }
         let pass = running.pass
         switch running.step {
         case .projections: projections.run(task: task, worker: worker, pass)

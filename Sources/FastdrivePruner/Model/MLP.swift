@@ -19,9 +19,12 @@ struct MLPPhase {
             Kernels.rmsNorm(out: hn, h, weight: weights.postNorm, eps: Float(c.rmsNormEps))
         }
         let gate = scratch.gate.rows(0, n), up = scratch.up.rows(0, n)
-        Kernels.linear(out: gate, hn.readOnly, weight: weights.gateProj, accumulate: false, scratch: scratch.linear)
-        Kernels.linear(out: up, hn.readOnly, weight: weights.upProj, accumulate: false, scratch: scratch.linear)
-        guard !pass.gemmsOnly else { return }
+        // The biggest products of the pass (2 × rows × D × I): stepped, so an abort is seen soon.
+        guard Kernels.linear(out: gate, hn.readOnly, weight: weights.gateProj, accumulate: false,
+                             scratch: scratch.linear, until: pass.shouldStop),
+              Kernels.linear(out: up, hn.readOnly, weight: weights.upProj, accumulate: false,
+                             scratch: scratch.linear, until: pass.shouldStop),
+              !pass.gemmsOnly else { return }
         let folds = w.queryRows, frames = pass.frames, scores = pass.scores
         for f in 0..<frames.count {
             let fr = frames[f]

@@ -10,7 +10,7 @@ struct OutputProjectionPhase {
         let (r0, n) = pass.chunk(task)
         guard n > 0 else { return }
         let w = workspace
-        Kernels.linear(out: w.x.rows(r0, n), w.attention.rows(r0, n).readOnly, weight: weights.oProj,
-                       accumulate: true, scratch: w.workers[worker].linear)
+        _ = Kernels.linear(out: w.x.rows(r0, n), w.attention.rows(r0, n).readOnly, weight: weights.oProj,
+                           accumulate: true, scratch: w.workers[worker].linear, until: pass.shouldStop)
     }
 }

@@ -10,6 +10,9 @@
 struct PassContext {
     /// The frames of the call, stacked row-wise in the workspace.
     unowned(unsafe) let frames: FrameList
+    /// The handle's abort state (owned by the Pruner for its life): polled at the start of every
+    /// task and between the column steps of long products.
+    unowned(unsafe) let abort: AbortSignal
     /// Rows of the pass: every frame's query row plus its tokens.
     let rows: Int
     /// Row chunks of the row-parallel phases (equal sizes, a multiple of the thread count).
@@ -29,6 +32,9 @@ struct PassContext {
     /// branch on it.
     var gemmsOnly: Bool { false }
 #endif
+
+    /// Whether the call must stop (see AbortSignal).
+    @inline(__always) func shouldStop() -> Bool { abort.shouldStop() }
 
     /// Rows [start, start + count) of chunk `i` (count may be 0 for trailing chunks).
     func chunk(_ i: Int) -> (start: Int, count: Int) {

@@ -16,14 +16,15 @@ struct ProjectionPhase {
         }
         // y = xn·Wᵀ + b: the bias is pre-loaded and the GEMM accumulates onto it.
         let scratch = w.workers[worker].linear
-        func project(_ out: MatrixView, _ weight: LinearWeight, _ bias: VectorView) {
+        func project(_ out: MatrixView, _ weight: LinearWeight, _ bias: VectorView) -> Bool {
             if !pass.gemmsOnly { Kernels.broadcastRows(out: out.rows(r0, n), bias) }
-            Kernels.linear(out: out.rows(r0, n), xn.readOnly, weight: weight, accumulate: true, scratch: scratch)
+            return Kernels.linear(out: out.rows(r0, n), xn.readOnly, weight: weight, accumulate: true,
+                                  scratch: scratch, until: pass.shouldStop)
         }
-        project(w.q, weights.qProj, weights.qBias)
-        project(w.k, weights.kProj, weights.kBias)
-        project(w.v, weights.vProj, weights.vBias)
-        guard !pass.gemmsOnly, c.rope != .none else { return }
+        guard project(w.q, weights.qProj, weights.qBias), !pass.shouldStop(),
+              project(w.k, weights.kProj, weights.kBias), !pass.shouldStop(),
+              project(w.v, weights.vProj, weights.vBias),
+              !pass.gemmsOnly, c.rope != .none else { return }
         // Positions count from each frame's own query row: rotate frame by frame.
         let frames = pass.frames
         for f in 0..<frames.count {

@@ -44,15 +44,18 @@ struct QueryRowsPhase {
             guard n > 0 else { return }
             let gate = s.gate.rows(0, f).columns(c0, n), up = s.up.rows(0, f).columns(c0, n)
             let input = s.rms2.rows(0, f).readOnly
-            Kernels.linear(out: gate, input, weight: weights.gateProj.rows(c0, n), accumulate: false, scratch: scratch)
-            Kernels.linear(out: up, input, weight: weights.upProj.rows(c0, n), accumulate: false, scratch: scratch)
+            // Few rows but whole weights: memory-bound, tens of ms on one thread. Stepped.
+            guard Kernels.linear(out: gate, input, weight: weights.gateProj.rows(c0, n), accumulate: false,
+                                 scratch: scratch, until: pass.shouldStop),
+                  Kernels.linear(out: up, input, weight: weights.upProj.rows(c0, n), accumulate: false,
+                                 scratch: scratch, until: pass.shouldStop) else { return }
             if !pass.gemmsOnly { Kernels.swiglu(gate: gate, up: up.readOnly) }
         case .down:
             let (c0, n) = slice(task, of: config.hiddenSize, tasks: pass.columnTasks)
             guard n > 0 else { return }
             let h = s.h.rows(0, f).columns(c0, n)
-            Kernels.linear(out: h, s.gate.rows(0, f).readOnly, weight: weights.downProj.rows(c0, n), accumulate: true,
-                           scratch: scratch)
+            guard Kernels.linear(out: h, s.gate.rows(0, f).readOnly, weight: weights.downProj.rows(c0, n),
+                                 accumulate: true, scratch: scratch, until: pass.shouldStop) else { return }
             if !pass.gemmsOnly {
                 Kernels.scaleColumns(out: s.v.rows(0, f).columns(c0, n), h.readOnly, by: weights.scorer.elements(c0, n))
             }

@@ -11,8 +11,11 @@ final class ReconPrunerModel {
     /// The frames of the current call.
     private let frames = FrameList()
     private let pass: ForwardPass
+    /// The handle's abort state, polled by every task of the pass.
+    let abort: AbortSignal
 
-    init(config: PrunerConfig, weights: WeightSet, plan: ForwardPlan, workspace: Workspace) {
+    init(config: PrunerConfig, weights: WeightSet, plan: ForwardPlan, workspace: Workspace, abort: AbortSignal) {
+        self.abort = abort
         self.config = config
         self.weights = weights
         self.plan = plan
@@ -38,8 +41,9 @@ final class ReconPrunerModel {
         return Kernels.convertToF32(out: workspace.x.rows(start + 1, t.n).columns(0, t.dim), tokens: t)
     }
 
-    /// Scores every staged frame into `scores` (1 × stagedTokens): one pass on `pool`.
-    func score(into scores: MatrixView, pool: WorkerPool) {
+    /// Scores every staged frame into `scores` (1 × stagedTokens): one pass on `pool`. False
+    /// when the call was aborted (`scores` then holds partial values).
+    func score(into scores: MatrixView, pool: WorkerPool) -> Bool {
         pass.run(context(scores: scores, pool: pool), pool: pool)
     }
 
@@ -49,17 +53,17 @@ final class ReconPrunerModel {
     func runGEMMsOnly(tokens n: Int, scores: MatrixView, pool: WorkerPool) {
         beginCall()
         frames.append(tokens: n, gridW: 1, attentionTasks: pass.attentionTasks(rows: n + 1))
-        pass.run(context(scores: scores, pool: pool, gemmsOnly: true), pool: pool)
+        _ = pass.run(context(scores: scores, pool: pool, gemmsOnly: true), pool: pool)
     }
 #endif
 
     private func context(scores: MatrixView, pool: WorkerPool, gemmsOnly: Bool = false) -> PassContext {
         let rows = frames.rows, chunks = plan.chunking(rows: rows)
 #if FASTDRIVE_BENCH_HOOKS
-        return PassContext(frames: frames, rows: rows, chunkCount: chunks.count, chunkSize: chunks.size,
+        return PassContext(frames: frames, abort: abort, rows: rows, chunkCount: chunks.count, chunkSize: chunks.size,
                            columnTasks: pool.threadCount, scores: scores, gemmsOnly: gemmsOnly)
 #else
-        return PassContext(frames: frames, rows: rows, chunkCount: chunks.count, chunkSize: chunks.size,
+        return PassContext(frames: frames, abort: abort, rows: rows, chunkCount: chunks.count, chunkSize: chunks.size,
                            columnTasks: pool.threadCount, scores: scores)
 #endif
     }

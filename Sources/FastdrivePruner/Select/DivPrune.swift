@@ -22,14 +22,17 @@ enum DivPrune {
         let minDistance = scratch.values
         // Seed: nearest-neighbour similarity of every token, then its distance.
         passes.nearest(best: minDistance.row(n), x.readOnly)
+        if passes.shouldStop() { return }
         for j in 0..<n { minDistance[j] = 1 - minDistance[j] }
         var pick = Kernels.argmax(minDistance.row(n))
         Kernels.fill(minDistance.row(n), value: .infinity)
         for _ in 1..<k {
+            if passes.shouldStop() { return }  // `out` untouched: it is written last
             minDistance[pick] = -.infinity                      // −∞ marks "selected"
             passes.updateMinDistance(minDistance.row(n), x.readOnly, from: pick)
             pick = Kernels.argmax(minDistance.row(n))
         }
+        if passes.shouldStop() { return }
         minDistance[pick] = -.infinity
         IndexSort.emitMarked(minDistance, n: n, mark: -.infinity, into: out)
     }

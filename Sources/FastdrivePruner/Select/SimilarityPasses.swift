@@ -22,14 +22,17 @@ final class SimilarityPasses: ParallelJob {
     }
 
     private let pool: WorkerPool
+    /// The handle's abort state: every task polls it, and so do the policies between passes.
+    private let abort: AbortSignal
     /// One row per worker: its maxima over the Gram chunks it ran.
     private let partialBest: MatrixView
     /// The running pass, set by `start` for the duration of one pool run.
     private var current: Run?
 
-    init(pool: WorkerPool, partialBest: MatrixView) {
+    init(pool: WorkerPool, partialBest: MatrixView, abort: AbortSignal) {
         assert(partialBest.rows >= pool.threadCount)
         self.pool = pool
+        self.abort = abort
         self.partialBest = partialBest
     }
 
@@ -53,6 +56,10 @@ final class SimilarityPasses: ParallelJob {
                   rowsPerTask: (x.rows + pool.threadCount - 1) / pool.threadCount))
     }
 
+    /// Whether the call must stop: a policy asks between its passes and rounds, and returns
+    /// without writing its output when told to.
+    func shouldStop() -> Bool { abort.shouldStop() }
+
     private func start(_ run: Run) {
         current = run
         pool.run(tasks: run.tasks, self)
@@ -60,7 +67,7 @@ final class SimilarityPasses: ParallelJob {
     }
 
     func run(task: Int, worker: Int) {
-        guard let run = current else { return }
+        guard let run = current, !abort.shouldStop() else { return }
         let x = run.x
         switch run.pass {
         case .nearest, .matrix:

@@ -35,6 +35,7 @@ enum VisPruner {
             // residual[0 ..< count] are positions p: token order[important + p].
             for t in 0..<count { flags[order[important + scratch.residual[t]]] = 1 }
         }
+        if passes.shouldStop() { return }  // `out` untouched: it is written last
         IndexSort.emitMarked(flags, n: n, mark: 1, into: out)
     }
 
@@ -58,7 +59,7 @@ enum VisPruner {
         var count = count0
         while true {
             let r = min(8, count - keep)
-            if r <= 0 { break }
+            if r <= 0 || passes.shouldStop() { break }
             let aCount = (count + 1) / 2, bCount = count / 2
             for i in 0..<aCount {
                 let p = residual[2 * i]

@@ -13,12 +13,15 @@ package enum PrunerError: Error, Equatable, Sendable {
     case outOfMemory(String)
     case unsupported(String)
     case internalFailure(String)
+    /// The host stopped the call (abort callback or request): not a fault of the handle.
+    case aborted(String)
 
     /// The one-line detail for `last_error`.
     package var message: String {
         switch self {
         case .invalidArgument(let m), .io(let m), .format(let m), .shape(let m), .capacity(let m),
-             .nonFinite(let m), .outOfMemory(let m), .unsupported(let m), .internalFailure(let m):
+             .nonFinite(let m), .outOfMemory(let m), .unsupported(let m), .internalFailure(let m),
+             .aborted(let m):
             return m
         }
     }

@@ -1,0 +1,536 @@
+/*
+ * fastdrive_pruner.h — the C API of fastdrive-pruner, a CPU runtime for ReconPruner.
+ *
+ * SPDX-License-Identifier: Apache-2.0
+ *
+ * ReconPruner (FastDriveVLA, arXiv 2507.23318) gives each visual token of a VLA a
+ * foreground-saliency score; the host keeps the top-K tokens so the LLM prefill sees fewer.
+ * This library loads a ReconPruner weight file, scores a frame of tokens, and selects the
+ * top-K, with no heap allocation after create. This file is the whole API: every rule a caller
+ * relies on is written here, next to the declaration it concerns or in the sections below.
+ *
+ * Typical use (error handling abbreviated to one check per call):
+ *
+ *     fastdrive_pruner *p = NULL;
+ *     if (fastdrive_pruner_create("pruner.safetensors", NULL, &p) != FASTDRIVE_OK) {
+ *         fprintf(stderr, "%s\n", fastdrive_pruner_last_error(NULL));   // why create failed
+ *         return 1;
+ *     }
+ *     fastdrive_tokens t = { vision_out, FASTDRIVE_F32, 3249, 2048, 0, 57, 57 };
+ *     float scores[3249];
+ *     int64_t keep[1624];
+ *     if (fastdrive_pruner_score(p, &t, scores) != FASTDRIVE_OK ||
+ *         fastdrive_pruner_topk(p, scores, 3249, 1624, keep) != FASTDRIVE_OK)
+ *         fprintf(stderr, "%s\n", fastdrive_pruner_last_error(p));
+ *     // keep[0..1623] are ascending token indices: gather vision_out rows for the LLM.
+ *     fastdrive_pruner_destroy(p);
+ *
+ * ---- What a score is ----
+ * The pruner is one Qwen2.5-VL decoder layer run over [Q; V], the learned query token Q
+ * followed by the frame's N tokens V, then a linear scorer on each token's output multiplied
+ * element-wise by the query's output: S_i = (H_{i+1} ⊙ H_0)·w + b. Scores are raw (no sigmoid);
+ * higher means more foreground, and only their order matters. With F32 compute they agree with
+ * transformers' Qwen2_5_VLDecoderLayer on the same weights within 1e-3·max(1, max|S|); with BF16
+ * compute at least 97 % of the top-N/2 set agrees. Keep the host's own tokens at the kept
+ * indices, not anything the pruner computed. (Full definition: docs/model.md in the source.)
+ *
+ * ---- Tokens and the grid ----
+ * Tokens are the vision tower's output rows, in the order the language model receives them.
+ * The grid (grid_h × grid_w, row-major) gives each token its position under rope = mrope: for
+ * Qwen2.5-VL it is the grid of MERGED tokens, i.e. image_grid_thw's h and w divided by 2
+ * (the merger joins 2 × 2 patches of 14 px): a 1596 × 1596 image is 57 × 57 = 3249 tokens.
+ * Passing the 114 × 114 patch grid is a SHAPE error; passing a wrong grid of the right size
+ * (e.g. a square guess for a 16:9 camera) scores with wrong positions, which no check can see.
+ *
+ * ---- Errors ----
+ * Every fallible function returns a fastdrive_status; none aborts, prints, or writes an output
+ * it reports as failed: on error `scores`, `indices`, `out_k` and `fastdrive_pruner_info` are
+ * untouched and create sets *out = NULL. New status values may be added in later versions:
+ * treat any non-zero value you do not know as an error. Each failure also leaves a one-line
+ * message, "function: detail", naming the argument, key, tensor or frame at fault, truncated to
+ * 255 bytes. It goes to one of two fixed slots:
+ *   - the handle's slot, when the call received a live handle;
+ *   - the calling thread's slot otherwise: every failure of fastdrive_pruner_create, calls whose
+ *     handle is NULL, destroyed or not from create, and fastdrive_keep_count.
+ * fastdrive_pruner_last_error(p) reads the first, fastdrive_pruner_last_error(NULL) the second.
+ * A successful call clears neither.
+ *
+ * ---- Memory and ownership ----
+ * create makes every allocation a handle needs: its weights, one scratch arena planned for
+ * max_tokens tokens, its worker threads, its error slot. score, score_batch, topk and select
+ * then allocate nothing on success. Pointers passed in (tokens, scores, aux, options, params)
+ * are borrowed for the call only; outputs are caller-owned arrays of the documented length.
+ * F32 weights are read in place from a read-only private mapping of the weight file for the
+ * handle's life: replace a weight file by writing a new file and renaming it over the old one.
+ * Truncating or rewriting it in place while a handle is open is undefined (SIGBUS on truncation).
+ *
+ * ---- Threads ----
+ * A handle is used by one thread at a time (calls on it, destroy included, must not overlap);
+ * different handles may be used concurrently. Functions without a handle are thread-safe. Each
+ * handle runs num_threads threads (the caller's counts as one; the others start at create and
+ * wait between calls), and score, score_batch and select's similarity passes split their work
+ * over them. The runtime calls OpenBLAS single-threaded from these workers; for that, create and
+ * every scoring call set OpenBLAS's process-wide thread count to 1
+ * (openblas_set_num_threads(1)), which other OpenBLAS users in the process also see.
+ *
+ * ---- fork and process exit ----
+ * A handle inherited by a forked child inherited by a forked child keeps working there, on the calling thread only
+ * (fork copies no worker threads): same results, without the pool's parallelism. The child may
+ * also destroy it or simply exit; neither waits for the parent's threads. A child that needs
+ * full speed creates its own handle. The parent's handles are not affected.
+ *
+ * Process exit: the process may exit (return from main, exit()) while other threads are inside
+ * create, score, score_batch or select: an exit handler lets those calls finish (up to 10 s)
+ * before the libraries below this one are torn down, and the same calls started by other
+ * threads after exit() began return FASTDRIVE_ERR_UNSUPPORTED without running. What must never
+ * happen, at exit as at any time, is destroy overlapping another call on the same handle: a
+ * finalizer that destroys handles at exit must first take the lock its calls hold, and leave a
+ * handle that a thread is still inside alone (the Python package does exactly that).
+ *
+ * ---- Determinism ----
+ * With one library build on one machine, the same weight file, compute type and inputs give
+ * bit-identical scores and selections whatever num_threads is. A batch may differ from single
+ * calls, and results may differ across compute types and CPUs, in the last bits only.
+ *
+ * ---- Weight files ----
+ * One safetensors file: fifteen F32/F16/BF16 tensors named as in a Qwen2.5-VL decoder layer's
+ * state dict ("input_layernorm.weight", "self_attn.q_proj.weight", ..., "mlp.down_proj.weight")
+ * plus "query" [1, D] and "scorer.weight"/"scorer.bias", and the config in __metadata__
+ * ("format" = "fastdrive-reconpruner", "format_version" = "1", "hidden_size", "rope", ...;
+ * missing optional keys take the Qwen2.5-VL-3B values). create checks the whole file, the
+ * config, every tensor's name, dtype and shape, and that every weight is finite; any failure is
+ * FASTDRIVE_ERR_FORMAT naming what is wrong. (Full rules: docs/weight-file.md in the source.)
+ *
+ * ---- Stability ----
+ * What is not in this file is not API. Versions follow semver: within a major version,
+ * functions, types, struct fields and enum values are only added, never changed or removed.
+ * Structs that start with `struct_size` grow only at their end; set struct_size to the sizeof
+ * you compiled with, and the library reads (or for _info, writes) only that many bytes and
+ * treats later fields as 0, which every field takes as its default. fastdrive_tokens has no
+ * struct_size and never changes; a future extension gets a new type and entry point. Enum
+ * values are explicit, never reused, and range-checked when they come from the caller.
+ * FASTDRIVE_VERSION_COMPATIBLE(fastdrive_version_number()) tells whether the library loaded at
+ * run time serves this header (same major, not older).
+ * A deprecated function is marked FASTDRIVE_DEPRECATED (define
+ * FASTDRIVE_NO_DEPRECATION_WARNINGS to silence it) and keeps working for one minor release.
+ */
+#ifndef FASTDRIVE_PRUNER_H
+#define FASTDRIVE_PRUNER_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+/* ---- Version ---- */
+
+/*
+ * The project's one version number: the three lines below are the only place it is written.
+ * The library (fastdrive_pruner_version), the CMake package, the pkg-config file, the Python
+ * wheel and the trainer's exported files all read it from here.
+ */
+#define FASTDRIVE_VERSION_MAJOR 1
+#define FASTDRIVE_VERSION_MINOR 0
+#define FASTDRIVE_VERSION_PATCH 0
+/** MAJOR*1000000 + MINOR*1000 + PATCH, for compile-time comparisons (`#if FASTDRIVE_VERSION_NUMBER >= 1001000`). */
+#define FASTDRIVE_VERSION_NUMBER \
+    (FASTDRIVE_VERSION_MAJOR * 1000000 + FASTDRIVE_VERSION_MINOR * 1000 + FASTDRIVE_VERSION_PATCH)
+#define FASTDRIVE_VERSION_QUOTE_(x) #x
+#define FASTDRIVE_VERSION_QUOTE(x) FASTDRIVE_VERSION_QUOTE_(x)
+/** "MAJOR.MINOR.PATCH" as a string literal; equals fastdrive_pruner_version() when header and library match. */
+#define FASTDRIVE_VERSION_STRING                                                           \
+    FASTDRIVE_VERSION_QUOTE(FASTDRIVE_VERSION_MAJOR) "." FASTDRIVE_VERSION_QUOTE(FASTDRIVE_VERSION_MINOR) "." \
+    FASTDRIVE_VERSION_QUOTE(FASTDRIVE_VERSION_PATCH)
+
+/**
+ * Whether a library whose fastdrive_version_number() is `runtime_number` can serve code compiled
+ * against this header: the same major version (semver: no breaking change) and at least this
+ * header's version (everything the header declares exists). A 1.0.1 or 1.2.0 library serves a
+ * 1.0.0 header; 2.0.0 or 0.9.0 does not, nor 1.0.0 under a 1.1.0 header. Check it once at start-up:
+ *
+ *     if (!FASTDRIVE_VERSION_COMPATIBLE(fastdrive_version_number())) {
+ *         fprintf(stderr, "libfastdrive_pruner %s cannot serve header %s\n",
+ *                 fastdrive_pruner_version(), FASTDRIVE_VERSION_STRING);
+ *         return 1;
+ *     }
+ *
+ * @since 1.0
+ */
+#define FASTDRIVE_VERSION_COMPATIBLE(runtime_number)                       \
+    ((runtime_number) / 1000000 == FASTDRIVE_VERSION_MAJOR &&               \
+     (runtime_number) >= FASTDRIVE_VERSION_NUMBER)
+
+/* ---- Export and deprecation ---- */
+
+#if defined(_WIN32)
+#define FASTDRIVE_API __declspec(dllimport)
+#elif defined(__GNUC__) || defined(__clang__)
+#define FASTDRIVE_API __attribute__((visibility("default")))
+#else
+#define FASTDRIVE_API
+#endif
+
+#if defined(FASTDRIVE_NO_DEPRECATION_WARNINGS)
+#define FASTDRIVE_DEPRECATED(hint)
+#elif defined(__GNUC__) || defined(__clang__)
+#define FASTDRIVE_DEPRECATED(hint) __attribute__((deprecated(hint)))
+#else
+#define FASTDRIVE_DEPRECATED(hint)
+#endif
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/* ---- Types ---- */
+
+/** Opaque pruner handle: weights (mapped), config, worker threads, scratch arena, error slot. */
+typedef struct fastdrive_pruner fastdrive_pruner;
+
+/** Result of every fallible call. Values are stable; new ones may be added (treat unknown non-zero as error). */
+typedef enum fastdrive_status {
+    FASTDRIVE_OK = 0,
+    FASTDRIVE_ERR_INVALID_ARGUMENT = 1,  /* NULL pointer, dead handle, count or k out of range, unknown enum value, bad struct_size or option */
+    FASTDRIVE_ERR_IO = 2,                /* weight file missing, not a regular file, unreadable or unmappable */
+    FASTDRIVE_ERR_FORMAT = 3,            /* not a valid weight file: structure, config, tensor name/dtype/shape, non-finite weight */
+    FASTDRIVE_ERR_SHAPE = 4,             /* token dim != hidden size; grid_h*grid_w != n_tokens, or no grid under rope=mrope */
+    FASTDRIVE_ERR_CAPACITY = 5,          /* more tokens (or scores) than the handle's max_tokens */
+    FASTDRIVE_ERR_NON_FINITE = 6,        /* NaN or Inf in the input tokens; NaN in scores given to topk or from f32 overflow inside the layer */
+    FASTDRIVE_ERR_OUT_OF_MEMORY = 7,     /* plan or converted weights exceed the machine's memory; allocation or thread start failed */
+    FASTDRIVE_ERR_UNSUPPORTED = 8,       /* a compute type this CPU cannot run (BF16 without AVX512_BF16; F16) */
+    FASTDRIVE_ERR_INTERNAL = 9           /* a broken internal invariant: a bug, please report it */
+} fastdrive_status;
+
+/** Element type of a buffer. */
+typedef enum fastdrive_dtype {
+    FASTDRIVE_F32 = 0,   /* IEEE binary32 */
+    FASTDRIVE_F16 = 1,   /* IEEE binary16 */
+    FASTDRIVE_BF16 = 2   /* bfloat16: the upper 16 bits of a binary32 */
+} fastdrive_dtype;
+
+/** Positions inside the pruner layer (weight-file key `rope`; reported by fastdrive_pruner_describe). */
+typedef enum fastdrive_rope {
+    FASTDRIVE_ROPE_NONE = 0,   /* no rotation */
+    FASTDRIVE_ROPE_1D = 1,     /* query at 0, token i at i+1 */
+    FASTDRIVE_ROPE_MROPE = 2   /* Qwen2.5-VL multimodal RoPE: query at (0,0,0), token i at
+                                  (1, 1 + i / grid_w, 1 + i % grid_w) (temporal, height, width) */
+} fastdrive_rope;
+
+/** Attention mask of the pruner layer (weight-file key `attention`). */
+typedef enum fastdrive_attention {
+    FASTDRIVE_ATTENTION_BIDIRECTIONAL = 0,  /* every token sees every token */
+    FASTDRIVE_ATTENTION_CAUSAL = 1          /* token i sees rows 0..i (the query is row 0) */
+} fastdrive_attention;
+
+/**
+ * Options for fastdrive_pruner_create. Start from fastdrive_pruner_default_options() or a
+ * zero-filled struct with struct_size set: every field treats 0 as its default.
+ * Fields are only ever appended; the library reads min(struct_size, its own size) bytes and
+ * rejects struct_size < 16 (the 1.0 size) with FASTDRIVE_ERR_INVALID_ARGUMENT.
+ */
+typedef struct fastdrive_pruner_options {
+    uint32_t struct_size;        /* sizeof(fastdrive_pruner_options), for ABI growth */
+    uint32_t max_tokens;         /* tokens per call the arena is planned for; 0 = default 4096 */
+    uint32_t num_threads;        /* threads per handle, the caller's included; 0 = all online cores; at most 256 */
+    fastdrive_dtype compute;     /* FASTDRIVE_F32 (default) or FASTDRIVE_BF16: every GEMM in bf16 with f32
+                                    accumulation (weights converted once at create), norms and
+                                    softmax in f32; needs AVX512_BF16, else FASTDRIVE_ERR_UNSUPPORTED */
+} fastdrive_pruner_options;
+
+/**
+ * A zero-copy view of the host's visual tokens: row i starts at data + i*row_stride elements.
+ * Frozen: this struct has no struct_size and never changes.
+ */
+typedef struct fastdrive_tokens {
+    const void *data;            /* borrowed; read only during the call; not NULL */
+    fastdrive_dtype dtype;       /* F32, F16 or BF16; converted to f32 internally */
+    int64_t n_tokens;            /* rows, 1 .. max_tokens */
+    int64_t dim;                 /* must equal the pruner's hidden size */
+    int64_t row_stride;          /* in elements, >= dim; 0 = dim (contiguous) */
+    int32_t grid_h, grid_w;      /* the frame's token grid, row-major (see "Tokens and the grid"):
+                                    required under rope=mrope; 0, 0 = none given */
+} fastdrive_tokens;
+
+/**
+ * What a handle was loaded with (fastdrive_pruner_describe). Set struct_size before the call;
+ * the library fills min(struct_size, its own size) bytes, so the struct may grow at its end.
+ */
+typedef struct fastdrive_pruner_info {
+    uint32_t struct_size;          /* sizeof(fastdrive_pruner_info), set by the caller */
+    uint32_t max_tokens;           /* capacity the arena was planned for */
+    uint32_t num_threads;          /* worker threads actually used (>= 1) */
+    fastdrive_dtype compute;       /* compute precision in use */
+    int64_t hidden_size;           /* D: token dim */
+    int64_t intermediate_size;     /* I: MLP width */
+    int64_t num_attention_heads;   /* H */
+    int64_t num_key_value_heads;   /* KV (grouped-query attention) */
+    int64_t head_dim;              /* hd */
+    int64_t parameter_count;       /* elements over all weight tensors */
+    double rms_norm_eps;
+    double rope_theta;
+    fastdrive_rope rope;
+    fastdrive_attention attention;
+    int32_t mrope_section[3];      /* temporal, height, width frequency pairs (rope=mrope) */
+    int64_t arena_bytes;           /* scratch allocated at create for max_tokens */
+} fastdrive_pruner_info;
+
+/**
+ * Token-selection policies for fastdrive_select: ReconPruner and the paper's baselines, so one
+ * host can compare them on its own data by changing one argument. Every policy returns K
+ * distinct indices in ascending order; wherever values tie, the lower index wins.
+ */
+typedef enum fastdrive_policy {
+    /** ReconPruner (FastDriveVLA, arXiv 2507.23318): top-K of the handle's own scores
+        (fastdrive_pruner_score), or of `aux` when given (then the tokens are not read). */
+    FASTDRIVE_POLICY_RECONPRUNER = 0,
+    /** DivPrune (Alvar et al., CVPR 2025): greedy max-min diversity on the cosine distance
+        1 - cos(v_i, v_j). Seeded as the authors' code (vbdi/divprune) does: first the token whose
+        nearest neighbour is farthest, then repeatedly the unselected token farthest from its
+        nearest selected one. The seed needs every pair once, O(N^2 D / 2) (≈ 10.8 G multiply-adds
+        at N = 3249, D = 2048) with O(N) memory; the greedy steps are O(N K D). No N×N matrix. */
+    FASTDRIVE_POLICY_DIVPRUNE = 1,
+    /** FastV-style (Chen et al., ECCV 2024): top-K of host-supplied per-token attention (`aux`). */
+    FASTDRIVE_POLICY_ATTENTION = 2,
+    /** VisPruner (Zhang et al., ICCV 2025), as its official code (Theia-4869/VisPruner): the
+        floor(K*r) tokens with the highest `aux` are kept as important; the rest, in descending-aux
+        order, are normalised and thinned by rounds of duplicate removal until K - floor(K*r)
+        remain: split alternately into a (positions 0, 2, ...) and b (1, 3, ...), drop the
+        min(8, R - needed) a-tokens with the highest max-cosine to b, continue with the kept
+        a-tokens (by descending max-cosine) followed by b. r = important_ratio, default 0.5 (the
+        official code's default and its README's "64 important + 64 diverse" setting).
+        Uses an N×N cosine matrix planned in the arena when max_tokens <= 4096 (64 MiB at 4096). */
+    FASTDRIVE_POLICY_VISPRUNER = 3,
+    /** Top-K of the tokens' L2 norms (computed in f32). */
+    FASTDRIVE_POLICY_NORM = 4,
+    /** Evenly spaced in raster order: index floor((2i + 1) N / (2K)) for i = 0 .. K-1, the
+        centre of each of K equal slices (K = N keeps every token). Deterministic. */
+    FASTDRIVE_POLICY_UNIFORM = 5,
+    /** Uniformly at random without replacement, reproducible from `seed`: SplitMix64 seeded with
+        `seed`, partial Fisher-Yates over [0, N): for i < K, j = i + next() mod (N - i),
+        swap(perm[i], perm[j]); the result is perm[0 .. K-1] sorted. */
+    FASTDRIVE_POLICY_RANDOM = 6
+} fastdrive_policy;
+
+/**
+ * Parameters of fastdrive_select. Zero-fill, then set struct_size, policy and k: every other
+ * field treats 0/NULL as its default. Fields are only ever appended; the library reads
+ * min(struct_size, its own size) bytes and rejects struct_size below 48 (the 1.0 size).
+ */
+typedef struct fastdrive_select_params {
+    uint32_t struct_size;        /* sizeof(fastdrive_select_params), for ABI growth */
+    fastdrive_policy policy;
+    int64_t k;                   /* tokens to keep, 1 .. n_tokens */
+    const float *aux;            /* [aux_count] per-token importance, borrowed for the call: required
+                                    by ATTENTION and VISPRUNER, optional precomputed scores for
+                                    RECONPRUNER, ignored by the other policies. No NaN (±Inf rank
+                                    as numbers). */
+    int64_t aux_count;           /* must equal tokens->n_tokens when aux is used */
+    double important_ratio;      /* VISPRUNER: share r of k taken by importance, in (0, 1];
+                                    0 = default 0.5 */
+    uint64_t seed;               /* RANDOM: seed of the reproducible draw (0 is a valid seed) */
+} fastdrive_select_params;
+
+/* ---- Lifecycle ---- */
+
+/**
+ * The default options: struct_size set, max_tokens 4096, num_threads 0 (all cores), F32.
+ *
+ * @return a filled struct by value (16 bytes, returned in registers).
+ * @note Never fails, allocates nothing, thread-safe.
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_pruner_options fastdrive_pruner_default_options(void);
+
+/**
+ * Load a ReconPruner weight file and plan every buffer for up to `max_tokens` tokens.
+ *
+ * Validates the whole file (safetensors structure, config in __metadata__, every tensor's
+ * name, dtype and shape, finite values) before using it. F32 tensors stay in the read-only
+ * private file mapping (zero copy) when aligned; F16/BF16 or misaligned tensors are
+ * converted once into memory the handle owns. All scratch is one 64-byte-aligned arena.
+ *
+ * @param weights_path  path of the .safetensors file; not NULL; read during the call only
+ *                      (the mapping outlives it: replace the file by rename, not in place).
+ *                      Its bytes go to open() unchanged (any encoding, UTF-8 or not). It must
+ *                      be a regular file: a FIFO, device or directory is _ERR_IO at once,
+ *                      without blocking.
+ * @param options       NULL = defaults; else struct_size must be >= 16 (the 1.0 size).
+ * @param out           out, not NULL; receives the new handle, or NULL on failure.
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_IO | _ERR_FORMAT | _ERR_OUT_OF_MEMORY
+ *         | _ERR_UNSUPPORTED | _ERR_INTERNAL
+ * @note On failure *out is NULL (when out is not NULL) and fastdrive_pruner_last_error(NULL) on
+ *       the same thread says why. Allocates the handle, its arena and worker threads, and sets
+ *       OpenBLAS's thread count to 1 (see "Threads"); thread-safe.
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_status fastdrive_pruner_create(const char *weights_path,
+                                                       const fastdrive_pruner_options *options,
+                                                       fastdrive_pruner **out);
+
+/**
+ * Release a handle: joins its workers, frees its arena, unmaps its weights.
+ *
+ * @param p  handle from fastdrive_pruner_create, or NULL (a no-op). Not used afterwards; a
+ *           pointer that is no longer a live handle (destroyed twice) is ignored.
+ * @note Must not overlap another call on the same handle. Never fails; writes no error slot.
+ * @since 1.0
+ */
+FASTDRIVE_API void fastdrive_pruner_destroy(fastdrive_pruner *p);
+
+/**
+ * Describe a handle: its model config, capacity and compute settings.
+ *
+ * @param p    handle; not NULL.
+ * @param out  out, not NULL; out->struct_size must be set (>= 8). The library writes
+ *             min(struct_size, its own size) bytes and leaves struct_size as the caller set it.
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT
+ * @note No allocation; `out` untouched on failure. One thread at a time per handle.
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_status fastdrive_pruner_describe(const fastdrive_pruner *p,
+                                                         fastdrive_pruner_info *out);
+
+/* ---- Scoring ---- */
+
+/**
+ * Score every token in `tokens` (see "What a score is"): higher = more foreground.
+ *
+ * @param p       handle; not NULL; one thread at a time.
+ * @param tokens  borrowed view, read only during the call; not NULL; data not NULL;
+ *                dim == hidden size; 1 <= n_tokens <= max_tokens; row_stride 0 or >= dim;
+ *                under rope=mrope grid_h*grid_w == n_tokens (otherwise the grid is optional,
+ *                but if given it must match).
+ * @param scores  out, [tokens->n_tokens] floats; not NULL; written only on FASTDRIVE_OK. It may
+ *                overlap the tokens' memory: every token is read before any score is written.
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
+ * @note No heap allocation; runs on the handle's threads. On error, `scores` is untouched and
+ *       last_error(p) says why (last_error(NULL) when p is not a live handle).
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_status fastdrive_pruner_score(fastdrive_pruner *p,
+                                                      const fastdrive_tokens *tokens,
+                                                      float *scores /* [n_tokens] */);
+
+/**
+ * Score several frames (e.g. the six cameras of a rig) in one call. The frames' rows are
+ * stacked for the projections and the MLP (bigger, faster GEMMs) while attention, positions and
+ * the query token stay per frame, so each frame's scores equal what fastdrive_pruner_score gives
+ * it alone (up to float rounding).
+ *
+ * @param p         handle; not NULL; one thread at a time. Its max_tokens bounds the batch:
+ *                  sum of n_tokens + (n_frames - 1) <= max_tokens.
+ * @param frames    [n_frames] borrowed views, each checked as in fastdrive_pruner_score; not NULL.
+ * @param n_frames  1 .. 64.
+ * @param scores    out, [sum of n_tokens] floats, frame after frame; not NULL; written only on
+ *                  FASTDRIVE_OK. It may overlap the frames' tokens (all are read first).
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
+ * @note No heap allocation; runs on the handle's threads. On error, `scores` is untouched; for
+ *       every per-frame error (data, dtype, stride, dim, grid, capacity, NaN/Inf) last_error(p)
+ *       names the frame: "frames[i]".
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_status fastdrive_pruner_score_batch(fastdrive_pruner *p, const fastdrive_tokens *frames,
+                                                            int64_t n_frames, float *scores);
+
+/**
+ * Select the K highest scores: ties go to the lower index, indices come out ascending.
+ * +Inf/-Inf rank as numbers; a NaN score is rejected (FASTDRIVE_ERR_NON_FINITE).
+ *
+ * @param p        handle; not NULL; one thread at a time (its error slot receives the message).
+ * @param scores   [n] floats, borrowed; not NULL.
+ * @param n        1 .. max_tokens of the handle (more is _ERR_CAPACITY).
+ * @param k        1 .. n (see fastdrive_keep_count for a keep ratio).
+ * @param indices  out, [k] int64; not NULL; written only on FASTDRIVE_OK. It may overlap
+ *                 `scores` (e.g. one buffer reused): the scores are copied into the handle's
+ *                 arena before any index is written, so the result is the same.
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT | _ERR_CAPACITY | _ERR_NON_FINITE
+ * @note O(n log k), no heap allocation. On error, `indices` is untouched.
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_status fastdrive_pruner_topk(fastdrive_pruner *p, const float *scores,
+                                                     int64_t n, int64_t k,
+                                                     int64_t *indices /* [k], ascending */);
+
+/**
+ * K for a keep ratio: K = floor(ratio * n) clamped to [1, n] (pruning ratio q: ratio = 1 - q;
+ * 2436 / 1624 / 812 of 3249 at 25 / 50 / 75 % pruning).
+ *
+ * @param n      tokens, >= 1.
+ * @param ratio  share of tokens to keep, in (0, 1].
+ * @param out_k  out, not NULL; written only on FASTDRIVE_OK.
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT
+ * @note Pure; thread-safe; no allocation on success. A failure writes the calling thread's
+ *       error slot (last_error(NULL)).
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_status fastdrive_keep_count(int64_t n, double ratio, int64_t *out_k);
+
+/**
+ * Select `params->k` tokens of `tokens` with a policy; indices come out ascending.
+ *
+ * @param p        handle; not NULL; one thread at a time (its arena is the scratch).
+ * @param tokens   borrowed view as for fastdrive_pruner_score; not NULL. Every policy checks
+ *                 data != NULL, dtype, dim == hidden size, n_tokens <= max_tokens and a given
+ *                 grid; values are read (and NaN/Inf rejected) only by DIVPRUNE, VISPRUNER, NORM
+ *                 and RECONPRUNER without aux (which also needs the grid under rope=mrope).
+ * @param params   not NULL; struct_size >= 48 (the 1.0 size); policy a known value.
+ * @param indices  out, [params->k] int64; not NULL; written only on FASTDRIVE_OK. It may
+ *                 overlap the tokens or `aux` (what is ranked is read or copied first).
+ * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT (NULL, struct_size, unknown policy, k out of
+ *         1..n_tokens, aux missing where required, aux_count != n_tokens, NaN in aux,
+ *         important_ratio outside (0, 1]) | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
+ * @note No heap allocation. On error `indices` is untouched and last_error(p) says why.
+ *       RECONPRUNER (scoring), DIVPRUNE and VISPRUNER (their similarity passes) use the
+ *       handle's worker threads, as score does; the rest runs on the calling thread.
+ *       Indices do not depend on num_threads.
+ * @since 1.0
+ */
+FASTDRIVE_API fastdrive_status fastdrive_select(fastdrive_pruner *p, const fastdrive_tokens *tokens,
+                                                const fastdrive_select_params *params,
+                                                int64_t *indices /* [k], ascending */);
+
+/* ---- Errors & version ---- */
+
+/**
+ * A short static description of a status ("invalid argument", …).
+ *
+ * @return static text, never NULL; "unknown status" for values this library does not know.
+ * @since 1.0
+ */
+FASTDRIVE_API const char *fastdrive_status_string(fastdrive_status s);
+
+/**
+ * Detail of the last failure: "function: detail", naming the argument, key, tensor or frame.
+ *
+ * @param p  a live handle: its last failure ("" if none). NULL, or a pointer that is not a live
+ *           handle (destroyed, never created): the calling thread's last failure that had no
+ *           handle to record it: a failed create, a call refused for a NULL or dead handle
+ *           (the message names that call), fastdrive_keep_count ("" if none).
+ * @return never NULL; valid until the next call on the same handle (for the thread's slot: until
+ *         the next failure on the same thread). A successful call does not clear it. At most
+ *         255 bytes.
+ * @note Does not change either slot.
+ * @since 1.0
+ */
+FASTDRIVE_API const char *fastdrive_pruner_last_error(const fastdrive_pruner *p);
+
+/**
+ * The library's version, "MAJOR.MINOR.PATCH" (FASTDRIVE_VERSION_STRING of the header it was built with).
+ *
+ * @return static text, never NULL.
+ * @since 1.0
+ */
+FASTDRIVE_API const char *fastdrive_pruner_version(void);
+
+/**
+ * The library's version as MAJOR*1000000 + MINOR*1000 + PATCH. A library with the same major
+ * version and a number >= FASTDRIVE_VERSION_NUMBER provides everything this header declares.
+ *
+ * @return the number; never fails, thread-safe.
+ * @since 1.0
+ */
+FASTDRIVE_API int32_t fastdrive_version_number(void);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* FASTDRIVE_PRUNER_H */
