@@ -1,4 +1,5 @@
-/* alloc_count.c — proves that score, score_batch and topk make no heap allocation after create.
+/* alloc_count.c — proves that score, score_batch and topk make no heap allocation after create,
+ * with and without an abort callback polled, before and after aborted calls.
  *
  * The program defines malloc and friends itself; the dynamic linker then resolves every
  * allocation in the process (the Swift runtime, OpenBLAS, the worker threads) to these, which
@@ -43,13 +44,27 @@ int posix_memalign(void **out, size_t a, size_t n) {
 
 static int failures;
 
+/* The abort callback: polled on every thread of the handle; stops the call while `stop` is set. */
+static atomic_int stop;
+static atomic_long polls;
+static bool abort_check(void *user) {
+    (void)user;
+    atomic_fetch_add(&polls, 1);
+    return atomic_load(&stop) != 0;
+}
+
 #define CHECK(cond, ...) do { if (!(cond)) { fprintf(stderr, "FAIL: " __VA_ARGS__); fputc('\n', stderr); failures++; } } while (0)
 
-static void run(const char *path, uint32_t threads, fastdrive_dtype dtype, int64_t stride_pad, fastdrive_dtype compute) {
+static void run(const char *path, uint32_t threads, fastdrive_dtype dtype, int64_t stride_pad, fastdrive_dtype compute,
+                int aborting) {
     fastdrive_pruner_options o = fastdrive_pruner_default_options();
     o.max_tokens = 300;
     o.num_threads = threads;
     o.compute = compute;
+    if (aborting) {
+        o.abort_callback = abort_check;
+        o.blas_threads = FASTDRIVE_BLAS_THREADS_RESTORE;  /* count is 1 here: nothing to restore */
+    }
     fastdrive_pruner *p = NULL;
     if (fastdrive_pruner_create(path, &o, &p) != FASTDRIVE_OK) {
         CHECK(0, "create %s: %s", path, fastdrive_pruner_last_error(NULL));
@@ -100,14 +115,28 @@ static void run(const char *path, uint32_t threads, fastdrive_dtype dtype, int64
         for (int c = 0; c < 3; c++) { cameras[c].n_tokens = 81; cameras[c].grid_h = 9; cameras[c].grid_w = 9; }
         cameras[1].data = data + (size_t)(81 * stride) * elem;
         s3 = fastdrive_pruner_score_batch(p, cameras, 3, scores);
+        if (aborting) {
+            /* Abort both ways with counting off (the message allocates); the next round counts again. */
+            atomic_store(&counting, 0);
+            atomic_store(&stop, 1);
+            CHECK(fastdrive_pruner_score(p, &t, scores) == FASTDRIVE_ERR_ABORTED, "%s: callback abort", path);
+            atomic_store(&stop, 0);
+            fastdrive_pruner_request_abort(p);
+            CHECK(fastdrive_pruner_score_batch(p, cameras, 3, scores) == FASTDRIVE_ERR_ABORTED, "%s: request abort", path);
+            fastdrive_pruner_reset_abort(p);
+            atomic_store(&counting, 1);
+            fastdrive_pruner_request_abort(p);  /* request and reset themselves allocate nothing */
+            fastdrive_pruner_reset_abort(p);
+        }
     }
     atomic_store(&counting, 0);
+    CHECK(!aborting || atomic_load(&polls) > 0, "%s: the abort callback was never polled", path);
     long counted = atomic_load(&allocations);
     CHECK(s1 == FASTDRIVE_OK && s2 == FASTDRIVE_OK && s3 == FASTDRIVE_OK && s4 == FASTDRIVE_OK, "%s: score/topk/batch/select failed: %s", path, fastdrive_pruner_last_error(p));
     CHECK(counted == 0, "%s (rope %d, attention %d, %u threads, dtype %d, pad %lld, compute %d): %ld allocations in score/topk/batch/select",
           path, info.rope, info.attention, threads, dtype, (long long)stride_pad, compute, counted);
-    printf("%-50s rope=%d attention=%d threads=%u dtype=%d pad=%lld compute=%d allocations=%ld\n", path, info.rope,
-           info.attention, threads, dtype, (long long)stride_pad, compute, counted);
+    printf("%-50s rope=%d attention=%d threads=%u dtype=%d pad=%lld compute=%d abort=%d allocations=%ld\n", path, info.rope,
+           info.attention, threads, dtype, (long long)stride_pad, compute, aborting, counted);
     fastdrive_pruner_destroy(p);
     __libc_free(data);
     __libc_free(scores);
@@ -122,12 +151,14 @@ int main(int argc, char **argv) {
     int cases = 0;
     for (int i = 1; i < argc; i++) {
         uint32_t threads[] = {1, 2, 4};
-        for (int t = 0; t < 3; t++, cases++) run(argv[i], threads[t], FASTDRIVE_F32, 0, FASTDRIVE_F32);
-        run(argv[i], 2, FASTDRIVE_BF16, 0, FASTDRIVE_F32);
-        run(argv[i], 2, FASTDRIVE_F16, 5, FASTDRIVE_F32);
-        run(argv[i], 1, FASTDRIVE_F32, 0, FASTDRIVE_BF16);  /* compute = bf16, 1 and 2 threads */
-        run(argv[i], 2, FASTDRIVE_F16, 5, FASTDRIVE_BF16);
-        cases += 4;
+        for (int t = 0; t < 3; t++, cases++) run(argv[i], threads[t], FASTDRIVE_F32, 0, FASTDRIVE_F32, 0);
+        run(argv[i], 2, FASTDRIVE_BF16, 0, FASTDRIVE_F32, 0);
+        run(argv[i], 2, FASTDRIVE_F16, 5, FASTDRIVE_F32, 0);
+        run(argv[i], 1, FASTDRIVE_F32, 0, FASTDRIVE_BF16, 0);  /* compute = bf16, 1 and 2 threads */
+        run(argv[i], 2, FASTDRIVE_F16, 5, FASTDRIVE_BF16, 0);
+        run(argv[i], 2, FASTDRIVE_F32, 0, FASTDRIVE_F32, 1);   /* abort callback, aborted calls between */
+        run(argv[i], 2, FASTDRIVE_F32, 0, FASTDRIVE_BF16, 1);
+        cases += 6;
     }
     printf("%d passed, %d failed\n", cases - failures, failures);
     return failures ? 1 : 0;

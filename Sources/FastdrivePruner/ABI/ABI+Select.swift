@@ -6,7 +6,7 @@ import CFastdrivePruner
 public func fastdrive_select(_ p: OpaquePointer?, _ tokens: UnsafePointer<fastdrive_tokens>?,
                              _ params: UnsafePointer<fastdrive_select_params>?,
                              _ indices: UnsafeMutablePointer<Int64>?) -> fastdrive_status {
-    select(p, tokens, params, indices, function: #function)
+    selectTokens(p, tokens, params, indices, function: #function)
 }
 
 /// The 1.1 name of fastdrive_select, under the handle's prefix; its messages carry this name.
@@ -14,12 +14,12 @@ public func fastdrive_select(_ p: OpaquePointer?, _ tokens: UnsafePointer<fastdr
 public func fastdrive_pruner_select(_ p: OpaquePointer?, _ tokens: UnsafePointer<fastdrive_tokens>?,
                                     _ params: UnsafePointer<fastdrive_select_params>?,
                                     _ indices: UnsafeMutablePointer<Int64>?) -> fastdrive_status {
-    select(p, tokens, params, indices, function: #function)
+    selectTokens(p, tokens, params, indices, function: #function)
 }
 
-private func select(_ p: OpaquePointer?, _ tokens: UnsafePointer<fastdrive_tokens>?,
-                    _ params: UnsafePointer<fastdrive_select_params>?,
-                    _ indices: UnsafeMutablePointer<Int64>?, function: StaticString) -> fastdrive_status {
+private func selectTokens(_ p: OpaquePointer?, _ tokens: UnsafePointer<fastdrive_tokens>?,
+                          _ params: UnsafePointer<fastdrive_select_params>?,
+                          _ indices: UnsafeMutablePointer<Int64>?, function: StaticString) -> fastdrive_status {
     guard let handle = HandleBox.borrow(p) else {
         return fail(.invalidArgument(HandleBox.describeMissing(p)), function: function)
     }

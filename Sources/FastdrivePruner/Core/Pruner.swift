@@ -37,11 +37,11 @@ package final class Pruner {
     package init(path: RawPath, options: PrunerOptions) throws(PrunerError) {
         let file: any FileBytes = switch options.loading {
         case .mmap: try MappedFile(path: path)
-        case .read: try OwnedFile(path: path)
+        case .read: try OwnedFile(path: path, host: options.host)
         }
         header = try SafetensorsHeader(file: file.bytes)
         config = try PrunerConfig(metadata: header.metadata)
-        let weights = try WeightSet(file: file, header: header, config: config, compute: options.compute)
+        let weights = try WeightSet(file: file, header: header, config: config, compute: options.compute, host: options.host)
         self.options = options
 
         let plan = ForwardPlan(config: config, maxTokens: options.maxTokens, threads: options.threads,
@@ -49,7 +49,8 @@ package final class Pruner {
         guard let bytes = HandleScratch.bytes(for: plan) else {
             throw .outOfMemory("max_tokens = \(options.maxTokens): the scratch arena's size overflows")
         }
-        try SystemMemory.require(bytes, for: "max_tokens = \(options.maxTokens) with \(options.threads) threads: the scratch arena")
+        try SystemMemory.require(bytes, for: "max_tokens = \(options.maxTokens) with \(options.threads) threads: the scratch arena",
+                                 in: options.host)
         var arena = try Arena(bytes: bytes)
         let scratch = try HandleScratch(carving: &arena, plan: plan)
         scratch.model.fillTables(config)

@@ -20,11 +20,14 @@ package struct PrunerOptions: @unchecked Sendable {
     var abortUserData: UnsafeMutableRawPointer?
     var loading: WeightLoading
     var blasThreads: BLASThreadMode
+    /// Where the memory and CPU limits are read (tests give a fake /proc and /sys).
+    var host: ControlGroup
 
     /// Validates raw option values; `threads == 0` means the CPUs this process may use.
     package init(maxTokens: Int = 0, threads: Int = 0, compute rawCompute: Int32 = 0,
                  abortCallback: AbortCallback? = nil, abortUserData: UnsafeMutableRawPointer? = nil,
-                 loading rawLoading: Int32 = 0, blasThreads rawBLAS: Int32 = 0) throws(PrunerError) {
+                 loading rawLoading: Int32 = 0, blasThreads rawBLAS: Int32 = 0,
+                 host: ControlGroup = .host) throws(PrunerError) {
         guard maxTokens >= 0 else { throw .invalidArgument("max_tokens = \(maxTokens) is negative") }
         guard threads >= 0, threads <= Self.maxThreads else {
             throw .invalidArgument("num_threads = \(threads) is outside 0...\(Self.maxThreads)")
@@ -53,20 +56,21 @@ package struct PrunerOptions: @unchecked Sendable {
             }
         }
         self.maxTokens = maxTokens == 0 ? Self.defaultMaxTokens : maxTokens
-        self.threads = threads == 0 ? Self.usableCPUs : threads
+        self.threads = threads == 0 ? Self.usableCPUs(in: host) : threads
         self.compute = compute
         self.abortCallback = abortCallback
         self.abortUserData = abortUserData
         self.loading = loading
         self.blasThreads = blas
+        self.host = host
     }
 
     /// The CPUs this process may run on: its affinity mask (taskset, cpusets), capped by its
     /// cgroup's CPU quota rounded up (a quota of 1.5 CPUs gets 2 threads), at least 1. More
     /// threads than that only wait for each other's time slices.
-    package static var usableCPUs: Int {
-        var cpus = ControlGroup.allowedCPUs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
-        if let quota = ControlGroup.cpuQuota { cpus = min(cpus, quota) }
+    package static func usableCPUs(in host: ControlGroup = .host) -> Int {
+        var cpus = host.allowedCPUs ?? Int(sysconf(Int32(_SC_NPROCESSORS_ONLN)))
+        if let quota = host.cpuQuota { cpus = min(cpus, quota) }
         return max(1, cpus)
     }
 }

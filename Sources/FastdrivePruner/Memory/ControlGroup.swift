@@ -14,13 +14,18 @@ import Glibc
 import Musl
 #endif
 
-package enum ControlGroup {
-    /// Where /proc and /sys are found: "" in production; tests point it at a fake tree.
-    nonisolated(unsafe) package static var root = ""
+package struct ControlGroup: Sendable {
+    /// Where /proc and /sys are found: "" for this process; tests point it at a fake tree.
+    package let root: String
+
+    package init(root: String) { self.root = root }
+
+    /// The limits of this process.
+    package static let host = ControlGroup(root: "")
 
     /// Bytes the process may still make resident under its cgroups: min over the levels of
     /// limit − usage; nil when no level sets a limit.
-    static var memoryHeadroom: (headroom: Int, limit: Int, used: Int)? {
+    var memoryHeadroom: (headroom: Int, limit: Int, used: Int)? {
         var best: (headroom: Int, limit: Int, used: Int)?
         for dir in directories(controller: "memory") {
             let v2 = readNumber(dir + "/memory.max"), v1 = readNumber(dir + "/memory.limit_in_bytes")
@@ -34,7 +39,7 @@ package enum ControlGroup {
     }
 
     /// CPUs' worth of time the cgroups allow (quota / period, rounded up); nil when unlimited.
-    static var cpuQuota: Int? {
+    var cpuQuota: Int? {
         var best: Int?
         for dir in directories(controller: "cpu") {
             var quota: Int?, period: Int?
@@ -53,7 +58,7 @@ package enum ControlGroup {
 
     /// CPUs in the calling thread's affinity mask (sched_getaffinity, which Glibc's Swift module
     /// does not export: the kernel's own list in /proc/thread-self/status); nil when unreadable.
-    static var allowedCPUs: Int? {
+    var allowedCPUs: Int? {
         guard let text = readFile(root + "/proc/thread-self/status") ?? readFile(root + "/proc/self/status") else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("Cpus_allowed_list:") {
             // "0-3,8,10-11"
@@ -70,7 +75,7 @@ package enum ControlGroup {
     }
 
     /// MemAvailable of /proc/meminfo in bytes: what can be allocated without swapping.
-    static var memAvailable: Int? {
+    var memAvailable: Int? {
         guard let text = readFile(root + "/proc/meminfo") else { return nil }
         for line in text.split(separator: "\n") where line.hasPrefix("MemAvailable:") {
             let fields = line.split(separator: " ")
@@ -81,7 +86,7 @@ package enum ControlGroup {
 
     /// The cgroup directories of `controller` for this process, its own group first, then each
     /// ancestor up to the hierarchy's root.
-    private static func directories(controller: String) -> [String] {
+    private func directories(controller: String) -> [String] {
         guard let text = readFile(root + "/proc/self/cgroup") else { return [] }
         var result: [String] = []
         for line in text.split(separator: "\n") {
@@ -110,18 +115,18 @@ package enum ControlGroup {
         return result
     }
 
-    private static func readNumber(_ path: String) -> Int? {
+    private func readNumber(_ path: String) -> Int? {
         guard let line = readLine(path) else { return nil }
         return Int(line)
     }
 
-    private static func readLine(_ path: String) -> String? {
+    private func readLine(_ path: String) -> String? {
         guard let text = readFile(path) else { return nil }
         return String(text.split(separator: "\n").first ?? "").trimmingCharacters()
     }
 
     /// A small text file (procfs and cgroupfs report a size of 0: read to the end).
-    private static func readFile(_ path: String) -> String? {
+    private func readFile(_ path: String) -> String? {
         let fd = open(path, O_RDONLY | O_CLOEXEC)
         guard fd >= 0 else { return nil }
         defer { close(fd) }

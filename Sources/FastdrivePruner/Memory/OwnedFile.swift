@@ -15,12 +15,12 @@ import Darwin
 final class OwnedFile: FileBytes, @unchecked Sendable {
     let bytes: UnsafeRawBufferPointer
 
-    init(path: RawPath) throws(PrunerError) {
+    init(path: RawPath, host: ControlGroup = .host) throws(PrunerError) {
         let (fd, length) = try MappedFile.openRegular(path)
         defer { close(fd) }
         // Aligned like a page, so the tensors land where they would in a mapping (the loader
         // uses 64-byte-aligned F32 tensors in place either way: same code path, same scores).
-        try SystemMemory.require(length, for: "reading the weight file into memory (\(length) bytes)")
+        try SystemMemory.require(length, for: "reading the weight file into memory (\(length) bytes)", in: host)
         var p: UnsafeMutableRawPointer?
         guard posix_memalign(&p, 4096, max(length, 1)) == 0, let p else {
             throw .outOfMemory("cannot allocate \(length) bytes to read '\(path)' into")

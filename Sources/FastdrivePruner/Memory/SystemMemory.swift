@@ -13,15 +13,15 @@ enum SystemMemory {
     /// read copy of the file): a larger request is refused up front, since an overcommitting
     /// kernel would accept it and the OOM killer end the host later. The smaller of
     /// MemAvailable (physical memory when /proc is missing) and the cgroup's headroom.
-    static var limit: (bytes: Int, explanation: String) {
+    static func limit(in host: ControlGroup = .host) -> (bytes: Int, explanation: String) {
         let physical = Int(sysconf(Int32(_SC_PHYS_PAGES))) &* Int(sysconf(Int32(_SC_PAGESIZE)))
         var bytes = physical
         var explanation = "physical memory \(mib(physical))"
-        if let available = ControlGroup.memAvailable {
+        if let available = host.memAvailable {
             bytes = available
             explanation = "MemAvailable \(mib(available))"
         }
-        if let cgroup = ControlGroup.memoryHeadroom {
+        if let cgroup = host.memoryHeadroom {
             explanation += ", cgroup memory limit \(mib(cgroup.limit)) with \(mib(cgroup.used)) in use"
             bytes = min(bytes, cgroup.headroom)
         }
@@ -29,8 +29,8 @@ enum SystemMemory {
     }
 
     /// Throws OUT_OF_MEMORY, with the numbers, when `bytes` for `what` exceed the limit.
-    static func require(_ bytes: Int, for what: @autoclosure () -> String) throws(PrunerError) {
-        let limit = limit
+    static func require(_ bytes: Int, for what: @autoclosure () -> String, in host: ControlGroup = .host) throws(PrunerError) {
+        let limit = limit(in: host)
         guard bytes <= limit.bytes else {
             throw .outOfMemory("\(what()) needs \(mib(bytes)), but this process can get \(mib(limit.bytes)) (\(limit.explanation))")
         }

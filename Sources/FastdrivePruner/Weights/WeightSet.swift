@@ -42,7 +42,8 @@ struct WeightSet {
     /// missing-tensor, weight-dtype and tensor-shape in table order, converted-weights-fit, and
     /// finite-weights (docs/weight-file.md). Packs the linear weights for `compute`, tensor by
     /// tensor, releasing each file copy nothing reads again.
-    init(file: any FileBytes, header: SafetensorsHeader, config: PrunerConfig, compute: ComputeType = .f32) throws(PrunerError) {
+    init(file: any FileBytes, header: SafetensorsHeader, config: PrunerConfig, compute: ComputeType = .f32,
+         host: ControlGroup = .host) throws(PrunerError) {
         // unexpected-tensor
         for t in header.tensors where TensorName(rawValue: t.name) == nil {
             throw .format("unexpected tensor '\(t.name)' (not part of a format_version 1 pruner)")
@@ -69,11 +70,11 @@ struct WeightSet {
             found.append((name, t, type))
         }
         // converted-weights-fit (OwnedBuffer refuses more than the host can give).
-        let buffer = convertFloats > 0 ? try OwnedBuffer(floats: convertFloats) : nil
+        let buffer = convertFloats > 0 ? try OwnedBuffer(floats: convertFloats, host: host) : nil
         // Tensors read only through their packed copy are converted one at a time into this.
-        let transient = transientFloats > 0 ? try OwnedBuffer(floats: transientFloats) : nil
+        let transient = transientFloats > 0 ? try OwnedBuffer(floats: transientFloats, host: host) : nil
         // One owned block holds every packed weight, each 64-byte aligned, in table order.
-        let packedBuffer = packFloats > 0 ? try OwnedBuffer(floats: packFloats) : nil
+        let packedBuffer = packFloats > 0 ? try OwnedBuffer(floats: packFloats, host: host) : nil
 
         var f32Views: [TensorName: UnsafePointer<Float>] = [:]
         var packedWeights: [TensorName: PackedWeight] = [:]
