@@ -22,6 +22,8 @@ from .errors import (
     FastdrivePrunerError,
     FormatError,
     InternalError,
+    AbortedError,
+    DeadlineExceededError,
     InvalidArgumentError,
     LibraryNotFoundError,
     NonFiniteError,
@@ -53,5 +55,7 @@ __all__ = [
     "OutOfMemoryError",
     "UnsupportedError",
     "InternalError",
+    "AbortedError",
+    "DeadlineExceededError",
     "LibraryNotFoundError",
 ]

@@ -84,6 +84,7 @@ class Status(enum.IntEnum):
     ERR_OUT_OF_MEMORY = 7
     ERR_UNSUPPORTED = 8
     ERR_INTERNAL = 9
+    ERR_ABORTED = 10
 
 
 class DType(enum.IntEnum):
@@ -121,6 +122,24 @@ class Policy(enum.IntEnum):
     RANDOM = 6
 
 
+class Load(enum.IntEnum):
+    """``fastdrive_load``: how create reads the weight file (1.1)."""
+
+    MMAP = 0
+    READ = 1
+
+
+class BLASThreads(enum.IntEnum):
+    """``fastdrive_blas_threads``: what the runtime does with OpenBLAS's thread count (1.1)."""
+
+    SET_ONE = 0
+    RESTORE = 1
+    LEAVE = 2
+
+
+#: ``fastdrive_abort_callback``: ``bool (*)(void *user_data)``.
+AbortCallback = ctypes.CFUNCTYPE(ctypes.c_bool, ctypes.c_void_p)
+
 # C enums are int-sized on every ABI this library targets.
 _c_enum = ctypes.c_int
 
@@ -128,14 +147,24 @@ _c_enum = ctypes.c_int
 
 
 class PrunerOptions(ctypes.Structure):
-    """``fastdrive_pruner_options`` (16 bytes in 1.0)."""
+    """``fastdrive_pruner_options`` (16 bytes in 1.0, 40 in 1.1)."""
 
     _fields_ = [
         ("struct_size", ctypes.c_uint32),
         ("max_tokens", ctypes.c_uint32),
         ("num_threads", ctypes.c_uint32),
         ("compute", _c_enum),  # fastdrive_dtype
+        ("abort_callback", AbortCallback),  # 1.1
+        ("abort_user_data", ctypes.c_void_p),
+        ("load", _c_enum),  # fastdrive_load
+        ("blas_threads", _c_enum),  # fastdrive_blas_threads
     ]
+
+
+class PrunerOptions_1_0(ctypes.Structure):
+    """``fastdrive_pruner_options_1_0``: what the 1.0 symbol ``fastdrive_pruner_default_options`` returns."""
+
+    _fields_ = PrunerOptions._fields_[:4]
 
 
 class Tokens(ctypes.Structure):
@@ -198,7 +227,8 @@ _i64p = ctypes.POINTER(ctypes.c_int64)
 
 #: Every function of the header, in header order: name -> (restype, argtypes).
 FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
-    "fastdrive_pruner_default_options": (PrunerOptions, []),
+    # The symbol of this name is the 1.0 one (the 1.1 header binds the name to ..._1_1).
+    "fastdrive_pruner_default_options": (PrunerOptions_1_0, []),
     "fastdrive_pruner_create": (_status, [ctypes.c_char_p, ctypes.POINTER(PrunerOptions), ctypes.POINTER(_handle)]),
     "fastdrive_pruner_destroy": (None, [_handle]),
     "fastdrive_pruner_describe": (_status, [_handle, ctypes.POINTER(PrunerInfo)]),
@@ -207,6 +237,9 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
     "fastdrive_pruner_topk": (_status, [_handle, _f32p, ctypes.c_int64, ctypes.c_int64, _i64p]),
     "fastdrive_keep_count": (_status, [ctypes.c_int64, ctypes.c_double, _i64p]),
     "fastdrive_select": (_status, [_handle, ctypes.POINTER(Tokens), ctypes.POINTER(SelectParams), _i64p]),
+    "fastdrive_pruner_select": (_status, [_handle, ctypes.POINTER(Tokens), ctypes.POINTER(SelectParams), _i64p]),
+    "fastdrive_pruner_request_abort": (_status, [_handle]),
+    "fastdrive_pruner_reset_abort": (_status, [_handle]),
     "fastdrive_status_string": (ctypes.c_char_p, [_status]),
     "fastdrive_pruner_last_error": (ctypes.c_char_p, [_handle]),
     "fastdrive_pruner_version": (ctypes.c_char_p, []),
@@ -215,7 +248,8 @@ FUNCTIONS: Dict[str, Tuple[object, List[object]]] = {
 
 #: Functions a library may lack (added to the header after the first 1.0 builds); calling one that
 #: is missing raises UnsupportedError at call time, never at load.
-OPTIONAL_FUNCTIONS = frozenset({"fastdrive_pruner_score_batch", "fastdrive_select"})
+OPTIONAL_FUNCTIONS = frozenset({"fastdrive_pruner_score_batch", "fastdrive_select", "fastdrive_pruner_select",
+                                "fastdrive_pruner_request_abort", "fastdrive_pruner_reset_abort"})
 
 # ----------------------------------------------------------------------------- locating the library
 

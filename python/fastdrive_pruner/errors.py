@@ -22,6 +22,7 @@ FASTDRIVE_ERR_NON_FINITE                    6      NonFiniteError
 FASTDRIVE_ERR_OUT_OF_MEMORY                 7      OutOfMemoryError
 FASTDRIVE_ERR_UNSUPPORTED                   8      UnsupportedError
 FASTDRIVE_ERR_INTERNAL                      9      InternalError
+FASTDRIVE_ERR_ABORTED                       10     AbortedError (DeadlineExceededError for ``deadline=``)
 (any value this binding does not know)      *      FastdrivePrunerError
 ==========================================  =====  ==========================
 """
@@ -40,6 +41,8 @@ __all__ = [
     "OutOfMemoryError",
     "UnsupportedError",
     "InternalError",
+    "AbortedError",
+    "DeadlineExceededError",
     "LibraryNotFoundError",
     "STATUS_ERRORS",
     "error_for_status",
@@ -120,6 +123,16 @@ class InternalError(FastdrivePrunerError, RuntimeError):
     STATUS = 9
 
 
+class AbortedError(FastdrivePrunerError, RuntimeError):
+    """FASTDRIVE_ERR_ABORTED (10): the call was stopped by :meth:`Pruner.abort`; the Pruner stays usable."""
+
+    STATUS = 10
+
+
+class DeadlineExceededError(AbortedError, TimeoutError):
+    """FASTDRIVE_ERR_ABORTED (10) because the call's ``deadline=`` passed."""
+
+
 class LibraryNotFoundError(OSError):
     """The shared library could not be loaded; the message lists every place tried and why.
 
@@ -148,6 +161,7 @@ STATUS_ERRORS: Dict[int, Type[FastdrivePrunerError]] = {
         OutOfMemoryError,
         UnsupportedError,
         InternalError,
+        AbortedError,
     )
 }
 

@@ -11,7 +11,9 @@ raises the class named after it with ``fastdrive_pruner_last_error`` as the mess
 
 Threads: the C library allows one thread at a time per handle, so each Pruner holds a lock and
 calls on one Pruner from several threads run one after another. ctypes releases the GIL during
-the C call, so separate Pruner objects (one per thread) do run in parallel.
+the C call, so separate Pruner objects (one per thread) do run in parallel. :meth:`Pruner.abort`
+is the exception: any thread may call it while another is inside a call, which then raises
+:class:`AbortedError`; ``deadline=`` does the same when a time passes.
 
 Processes: a Pruner inherited through ``fork`` (``multiprocessing`` with the fork start method,
 ``torch.utils.data.DataLoader(num_workers > 0)`` on Linux) keeps working in the child, computing
@@ -33,6 +35,7 @@ import math
 import numbers
 import os
 import threading
+import time
 import warnings
 import weakref
 from typing import Any, List, Optional, Sequence, Tuple, Union
@@ -42,9 +45,15 @@ import numpy as np
 from . import _lib
 from ._arrays import TokenView, as_ranked_scores, as_token_view, check_grid, check_k, is_torch_tensor
 from ._describe import Described
-from ._lib import DType, Policy, PrunerInfo, Rope, SelectParams, Status, Tokens
+from ._lib import BLASThreads, DType, Load, Policy, PrunerInfo, PrunerOptions, Rope, SelectParams, Status, Tokens
 from ._native import keep_count, library_path, library_version, parse_policy, raise_for
-from .errors import FastdrivePrunerError, InvalidArgumentError, UnsupportedError, error_for_status
+from .errors import (
+    DeadlineExceededError,
+    FastdrivePrunerError,
+    InvalidArgumentError,
+    UnsupportedError,
+    error_for_status,
+)
 
 __all__ = ["Pruner", "keep_count", "library_version", "library_path"]
 
@@ -55,6 +64,7 @@ _UINT32_MAX = 2**32 - 1
 _UINT64_MAX = 2**64 - 1
 _MAX_FRAMES = 64  # fastdrive_pruner_score_batch: n_frames 1 .. 64
 _COMPUTE = {"f32": DType.F32, "bf16": DType.BF16}
+_BLAS_THREADS = {"set_one": BLASThreads.SET_ONE, "restore": BLASThreads.RESTORE, "leave": BLASThreads.LEAVE}
 _f32p = ctypes.POINTER(ctypes.c_float)
 _i64p = ctypes.POINTER(ctypes.c_int64)
 
@@ -63,12 +73,53 @@ class _Handle:
     """The C handle and the lock every call on it holds, apart from the Pruner so that the
     finalizer can use them without keeping the Pruner alive."""
 
-    __slots__ = ("value", "lock", "lib", "__weakref__")
+    __slots__ = ("value", "lock", "abort_lock", "lib", "__weakref__")
 
     def __init__(self, lib: Any, value: int) -> None:
         self.lib = lib
         self.value: Optional[int] = value
         self.lock = threading.Lock()
+        # Held around fastdrive_pruner_request_abort (any thread) and destroy: an abort never
+        # reaches a destroyed handle, and never waits for the running call.
+        self.abort_lock = threading.Lock()
+
+
+class _Deadline:
+    """A ``deadline=`` of one call: a timer that requests an abort of the handle at that time,
+    if the call is still running. Entered with the handle's call lock held."""
+
+    __slots__ = ("state", "deadline", "timer", "active", "fired")
+
+    def __init__(self, state: _Handle, deadline: Optional[float]) -> None:
+        self.state, self.deadline = state, deadline
+        self.timer: Optional[threading.Timer] = None
+        self.active = self.fired = False
+
+    def __enter__(self) -> "_Deadline":
+        if self.deadline is not None:
+            self.active = True
+            delay = self.deadline - time.monotonic()
+            if delay <= 0:
+                self._fire()
+            else:
+                self.timer = threading.Timer(delay, self._fire)
+                self.timer.daemon = True
+                self.timer.start()
+        return self
+
+    def _fire(self) -> None:
+        with self.state.abort_lock:
+            if self.active and self.state.value:
+                self.fired = True
+                self.state.lib.fastdrive_pruner_request_abort(self.state.value)
+
+    def __exit__(self, *exc: object) -> None:
+        if self.deadline is None:
+            return
+        with self.state.abort_lock:
+            self.active = False  # from here the timer cannot request
+        if self.timer is not None:
+            self.timer.cancel()
 
 
 def _finalize(state: _Handle) -> None:
@@ -80,7 +131,8 @@ def _finalize(state: _Handle) -> None:
     """
     if not state.lock.acquire(blocking=False):
         return
-    handle, state.value = state.value, None
+    with state.abort_lock:
+        handle, state.value = state.value, None
     if handle:
         state.lib.fastdrive_pruner_destroy(handle)
 
@@ -108,6 +160,12 @@ class Pruner(Described):
         num_threads: worker threads, 0 = all cores (the :attr:`num_threads` attribute then
             says how many). ``threads=`` is the deprecated spelling.
         compute: ``"f32"`` (default, the reference precision) or ``"bf16"``.
+        mmap: True (default) maps the file and reads F32 weights in place (the file must not be
+            rewritten while the Pruner lives); False reads it whole into memory at create, after
+            which the file may change or vanish. Same scores either way.
+        blas_threads: what the library does with OpenBLAS's process-wide thread count, which
+            numpy may share: ``"set_one"`` (default: set to 1 and left there), ``"restore"``
+            (1 during each call, then put back) or ``"leave"`` (never touched).
 
     Raises:
         FastdriveIOError: the file is missing or unreadable.
@@ -128,6 +186,8 @@ class Pruner(Described):
         num_threads: int = 0,
         compute: str = "f32",
         *,
+        mmap: bool = True,
+        blas_threads: str = "set_one",
         threads: Optional[int] = None,
     ) -> None:
         self._state: Optional[_Handle] = None
@@ -152,16 +212,26 @@ class Pruner(Described):
             raise InvalidArgumentError(f"num_threads must be an int >= 0 (0 = all cores), got {num_threads!r}")
         if compute not in _COMPUTE:
             raise InvalidArgumentError(f"compute must be 'f32' or 'bf16', got {compute!r}")
+        if not isinstance(mmap, bool):
+            raise InvalidArgumentError(f"mmap must be True or False, got {mmap!r}")
+        if blas_threads not in _BLAS_THREADS:
+            raise InvalidArgumentError(f"blas_threads must be 'set_one', 'restore' or 'leave', got {blas_threads!r}")
 
         lib = _lib.load()
         self._lib = lib
         self._path = os.fsdecode(raw_path)
         # What a copy or an unpickled Pruner is created from (the path's bytes, as given).
         self._arguments = (raw_path, int(max_tokens), int(num_threads), compute)
-        options = lib.fastdrive_pruner_default_options()
+        self._keywords = {"mmap": mmap, "blas_threads": blas_threads}
+        if (not mmap or blas_threads != "set_one") and lib.fastdrive_version_number() < 1_001_000:
+            raise UnsupportedError(f"mmap=False and blas_threads need libfastdrive_pruner >= 1.1 ({lib.path} is {library_version()})")
+        options = PrunerOptions()  # zero = defaults; a 1.0 library reads the first 16 bytes
+        options.struct_size = ctypes.sizeof(PrunerOptions)
         options.max_tokens = int(max_tokens)
         options.num_threads = int(num_threads)
         options.compute = int(_COMPUTE[compute])
+        options.load = int(Load.MMAP if mmap else Load.READ)
+        options.blas_threads = int(_BLAS_THREADS[blas_threads])
         handle = ctypes.c_void_p(None)
         status = lib.fastdrive_pruner_create(raw_path, ctypes.byref(options), ctypes.byref(handle))
         raise_for(status, lib, None, "fastdrive_pruner_create")
@@ -192,7 +262,8 @@ class Pruner(Described):
         if state is None:
             return
         with state.lock:
-            handle, state.value = state.value, None
+            with state.abort_lock:
+                handle, state.value = state.value, None
             if handle:
                 self._finalizer.detach()
                 _open_handles.discard(state)
@@ -214,7 +285,7 @@ class Pruner(Described):
         options, never a second owner of this handle (closing one would kill the other, and in C a
         destroyed handle's address is reused by the next create)."""
         self._live()
-        return (Pruner, self._arguments)
+        return (_reconstruct, (self._arguments, self._keywords))
 
     def __enter__(self) -> "Pruner":
         self._live()
@@ -238,6 +309,46 @@ class Pruner(Described):
             raise InvalidArgumentError("this Pruner is closed")
         return handle
 
+    # ------------------------------------------------------------------ aborting
+
+    def abort(self) -> None:
+        """Stop the call running on this Pruner in another thread (``fastdrive_pruner_request_abort``).
+
+        Safe from any thread, and returns at once. The running call raises :class:`AbortedError`
+        within a few milliseconds; if no call is running, the next one does. Either way the
+        request is used up by the call it stops, and the Pruner then gives exactly the results
+        of a new one. After :meth:`close` it does nothing.
+        """
+        state = self._state
+        if state is None:
+            return
+        fn = self._optional("fastdrive_pruner_request_abort", "abort")
+        with state.abort_lock:
+            if state.value:
+                fn(state.value)
+
+    def _call(self, name: str, deadline: Optional[float], call: Any) -> None:
+        """Runs ``call(handle)`` (a C call returning a status) under the handle's lock with an
+        optional deadline, and raises for its status. An aborted call uses up the request that
+        stopped it (fastdrive_pruner_reset_abort), so the next call runs."""
+        if deadline is not None:
+            if isinstance(deadline, bool) or not isinstance(deadline, numbers.Real) or math.isnan(deadline):
+                raise InvalidArgumentError(f"deadline must be a time.monotonic() value in seconds, got {deadline!r}")
+            self._optional("fastdrive_pruner_request_abort", "deadline")
+        with self._lock:
+            handle = self._live()
+            with _Deadline(self._state, deadline) as timer:  # type: ignore[arg-type]
+                status = call(handle)
+            if status == Status.ERR_ABORTED or timer.fired:
+                # Used up by this call, or it came too late to stop it: not left for the next.
+                self._lib.fastdrive_pruner_reset_abort(handle)
+                if timer.fired and status == Status.ERR_ABORTED:
+                    raise DeadlineExceededError(
+                        f"{name}: the deadline passed ({time.monotonic() - float(deadline):.3f} s ago); stopped",  # type: ignore[arg-type]
+                        status=int(status),
+                    )
+            raise_for(status, self._lib, handle, name)
+
     # ------------------------------------------------------------------ compute
 
     def _view(self, tokens: Any) -> TokenView:
@@ -248,13 +359,12 @@ class Pruner(Described):
         gh, gw = check_grid(grid, view.n_tokens, scored and self._info.rope == Rope.MROPE)
         return Tokens(view.data, int(view.dtype), view.n_tokens, view.dim, view.row_stride, gh, gw)
 
-    def _score_view(self, view: TokenView, grid: Grid) -> np.ndarray:
+    def _score_view(self, view: TokenView, grid: Grid, deadline: Optional[float] = None) -> np.ndarray:
         c_tokens = self._c_tokens(view, grid)
         out = np.empty(view.n_tokens, dtype=np.float32)
-        with self._lock:
-            handle = self._live()
-            status = self._lib.fastdrive_pruner_score(handle, ctypes.byref(c_tokens), out.ctypes.data_as(_f32p))
-            raise_for(status, self._lib, handle, "fastdrive_pruner_score")
+        score = self._lib.fastdrive_pruner_score
+        self._call("fastdrive_pruner_score", deadline,
+                   lambda handle: score(handle, ctypes.byref(c_tokens), out.ctypes.data_as(_f32p)))
         return out
 
     def _topk_array(self, scores: np.ndarray, k: int) -> np.ndarray:
@@ -267,7 +377,7 @@ class Pruner(Described):
             raise_for(status, self._lib, handle, "fastdrive_pruner_topk")
         return out
 
-    def score(self, tokens: Any, grid: Grid = None) -> np.ndarray:
+    def score(self, tokens: Any, grid: Grid = None, *, deadline: Optional[float] = None) -> np.ndarray:
         """Score every token (``fastdrive_pruner_score``): higher = more foreground.
 
         Args:
@@ -279,15 +389,20 @@ class Pruner(Described):
                 nothing is guessed; only n_tokens = 1 needs no grid). Optional otherwise, but
                 must match n_tokens if given. For Qwen2.5-VL it is the LLM's merged grid
                 (``image_grid_thw`` h and w divided by 2).
+            deadline: a :func:`time.monotonic` time by which the call must return: past it, the
+                call stops within a few milliseconds and raises :class:`DeadlineExceededError`.
+                None (default) = no deadline. Also on :meth:`score_batch`, :meth:`prune` and
+                :meth:`select`.
 
         Returns:
             float32 numpy array [n_tokens].
 
         Raises:
             InvalidArgumentError, ShapeError, CapacityError (n_tokens > max_tokens),
-            NonFiniteError (NaN/Inf in the tokens).
+            NonFiniteError (NaN/Inf in the tokens), AbortedError (:meth:`abort`),
+            DeadlineExceededError.
         """
-        return self._score_view(self._view(tokens), grid)
+        return self._score_view(self._view(tokens), grid, deadline)
 
     def _optional(self, name: str, what: str) -> Any:
         """A function the loaded library may lack, or UnsupportedError naming the library."""
@@ -299,7 +414,9 @@ class Pruner(Described):
             )
         return fn
 
-    def score_batch(self, frames: Sequence[Any], grids: Optional[Sequence[Grid]] = None) -> List[np.ndarray]:
+    def score_batch(
+        self, frames: Sequence[Any], grids: Optional[Sequence[Grid]] = None, *, deadline: Optional[float] = None
+    ) -> List[np.ndarray]:
         """Score several frames in one call (``fastdrive_pruner_score_batch``), e.g. the cameras of a rig.
 
         Rows of all frames share the projections and the MLP (bigger GEMMs); attention, positions
@@ -340,10 +457,8 @@ class Pruner(Described):
         c_frames = (Tokens * len(views))(*c_views)
         counts = [v.n_tokens for v in views]
         out = np.empty(sum(counts), dtype=np.float32)
-        with self._lock:
-            handle = self._live()
-            status = fn(handle, c_frames, len(views), out.ctypes.data_as(_f32p))
-            raise_for(status, self._lib, handle, "fastdrive_pruner_score_batch")
+        self._call("fastdrive_pruner_score_batch", deadline,
+                   lambda handle: fn(handle, c_frames, len(views), out.ctypes.data_as(_f32p)))
         return np.split(out, np.cumsum(counts)[:-1])
 
     def topk(self, scores: Any, k: int) -> np.ndarray:
@@ -370,7 +485,8 @@ class Pruner(Described):
         return keep_count(n, ratio)
 
     def prune(
-        self, tokens: Any, k: Optional[int] = None, ratio: Optional[float] = None, grid: Grid = None
+        self, tokens: Any, k: Optional[int] = None, ratio: Optional[float] = None, grid: Grid = None,
+        *, deadline: Optional[float] = None,
     ) -> Tuple[np.ndarray, Any]:
         """Score, keep the top-K, and gather the kept tokens.
 
@@ -387,7 +503,7 @@ class Pruner(Described):
         view = self._view(tokens)
         n = view.n_tokens
         kk = check_k(k, n) if k is not None else keep_count(n, ratio)  # type: ignore[arg-type]
-        indices = self._topk_array(self._score_view(view, grid), kk)
+        indices = self._topk_array(self._score_view(view, grid, deadline), kk)
         if is_torch_tensor(tokens):
             import torch
 
@@ -405,6 +521,8 @@ class Pruner(Described):
         important_ratio: float = 0.0,
         seed: int = 0,
         grid: Grid = None,
+        *,
+        deadline: Optional[float] = None,
     ) -> np.ndarray:
         """Select k tokens with a policy (``fastdrive_select``); indices come out ascending.
 
@@ -453,8 +571,11 @@ class Pruner(Described):
         )
         c_tokens = self._c_tokens(view, grid, scored=pol == Policy.RECONPRUNER and aux_arr is None)
         out = np.empty(kk, dtype=np.int64)
-        with self._lock:
-            handle = self._live()
-            status = fn(handle, ctypes.byref(c_tokens), ctypes.byref(params), out.ctypes.data_as(_i64p))
-            raise_for(status, self._lib, handle, "fastdrive_select")
+        self._call("fastdrive_select", deadline,
+                   lambda handle: fn(handle, ctypes.byref(c_tokens), ctypes.byref(params), out.ctypes.data_as(_i64p)))
         return out
+
+
+def _reconstruct(arguments: Tuple[Any, ...], keywords: dict) -> Pruner:
+    """Unpickling and copies: a new Pruner from the same path and options."""
+    return Pruner(*arguments, **keywords)

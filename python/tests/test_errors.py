@@ -36,6 +36,7 @@ EXPECTED_NAMES = {
     "FASTDRIVE_ERR_OUT_OF_MEMORY": "OutOfMemoryError",
     "FASTDRIVE_ERR_UNSUPPORTED": "UnsupportedError",
     "FASTDRIVE_ERR_INTERNAL": "InternalError",
+    "FASTDRIVE_ERR_ABORTED": "AbortedError",
 }
 
 

@@ -154,7 +154,8 @@ def _c_enum_values(c_name: str) -> dict:
 def test_structs_mirror_the_header() -> None:
     """Same fields in the same order as the header, and the sizes/offsets a C compiler gives on 64-bit Linux."""
     expected = {
-        "fastdrive_pruner_options": (_lib.PrunerOptions, 16, {"compute": 12}),
+        "fastdrive_pruner_options": (_lib.PrunerOptions, 40, {"compute": 12, "abort_callback": 16, "abort_user_data": 24,
+                                                             "load": 32, "blas_threads": 36}),
         "fastdrive_tokens": (_lib.Tokens, 48, {"dtype": 8, "n_tokens": 16, "row_stride": 32, "grid_h": 40, "grid_w": 44}),
         "fastdrive_pruner_info": (_lib.PrunerInfo, 112, {"hidden_size": 16, "rms_norm_eps": 64, "rope": 80,
                                                          "mrope_section": 88, "arena_bytes": 104}),
@@ -170,7 +171,8 @@ def test_structs_mirror_the_header() -> None:
 
 def test_enums_mirror_the_header() -> None:
     prefixes = {"fastdrive_status": ("FASTDRIVE_", _lib.Status), "fastdrive_dtype": ("FASTDRIVE_", _lib.DType),
-                "fastdrive_policy": ("FASTDRIVE_POLICY_", _lib.Policy)}
+                "fastdrive_policy": ("FASTDRIVE_POLICY_", _lib.Policy), "fastdrive_load": ("FASTDRIVE_LOAD_", _lib.Load),
+                "fastdrive_blas_threads": ("FASTDRIVE_BLAS_THREADS_", _lib.BLASThreads)}
     for c_name, (prefix, py_enum) in prefixes.items():
         assert {k[len(prefix):]: v for k, v in _c_enum_values(c_name).items()} == {m.name: m.value for m in py_enum}
     assert list(_c_enum_values("fastdrive_rope").values()) == [m.value for m in _lib.Rope]
