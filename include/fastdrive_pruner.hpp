@@ -5,6 +5,8 @@
 // calls only fail on caller bugs (wrong shapes, NaN input). Handles never leak: Pruner owns a
 // std::unique_ptr with fastdrive_pruner_destroy as its deleter, also when a constructor throws.
 // Calls on one Pruner must not overlap; separate Pruner objects may run on separate threads.
+// request_abort() (any thread) and Options::should_abort stop a running call: it throws
+// fastdrive::Error with status FASTDRIVE_ERR_ABORTED and the Pruner stays usable.
 // fork and process exit follow the C header's rules (a child inherits working Pruner objects).
 #ifndef FASTDRIVE_PRUNER_HPP
 #define FASTDRIVE_PRUNER_HPP
@@ -13,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <string>
@@ -44,11 +47,22 @@ struct Span {
     Span(const std::vector<U> &v) : data(v.data()), size(v.size()) {}
 };
 
-/// Create-time options; 0 means default in every field.
+/// Create-time options; 0 means default in every field. The constructor keeps 1.0's
+/// `{max_tokens, num_threads, compute}` brace form working (and free of missing-initializer
+/// warnings) now that the struct has more fields.
 struct Options {
+    Options(std::uint32_t max_tokens_ = 0, std::uint32_t num_threads_ = 0, fastdrive_dtype compute_ = FASTDRIVE_F32)
+        : max_tokens(max_tokens_), num_threads(num_threads_), compute(compute_) {}
+
     std::uint32_t max_tokens = 0;   // 0 = 4096
-    std::uint32_t num_threads = 0;  // 0 = all cores
+    std::uint32_t num_threads = 0;  // 0 = the CPUs this process may use (affinity, cgroup quota)
     fastdrive_dtype compute = FASTDRIVE_F32;
+    /// Polled on every thread of the handle, possibly at once, every few ms while a call runs;
+    /// returning true stops the call (fastdrive_abort_callback's rules: thread-safe, quick, no
+    /// calls into the same Pruner). An exception it throws counts as true. Empty = none.
+    std::function<bool()> should_abort;
+    fastdrive_load load = FASTDRIVE_LOAD_MMAP;                            // or FASTDRIVE_LOAD_READ
+    fastdrive_blas_threads blas_threads = FASTDRIVE_BLAS_THREADS_SET_ONE;  // or _RESTORE, _LEAVE
 };
 
 /// Tokens as a row-major [n_tokens × dim] f32 matrix, optionally row-strided, with its grid.
@@ -89,6 +103,14 @@ public:
         o.max_tokens = options.max_tokens;
         o.num_threads = options.num_threads;
         o.compute = options.compute;
+        o.load = options.load;
+        o.blas_threads = options.blas_threads;
+        if (options.should_abort) {
+            // Heap-held so the address the library keeps survives moves of this Pruner.
+            should_abort_ = std::make_unique<std::function<bool()>>(options.should_abort);
+            o.abort_callback = &Pruner::poll;
+            o.abort_user_data = should_abort_.get();
+        }
         // c_str() would silently cut the path at an embedded NUL and open another file.
         if (weights_path.find('\0') != std::string::npos)
             throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "weights_path contains a NUL byte");
@@ -144,6 +166,13 @@ public:
         return keep;
     }
 
+    /// Stop the call running on this Pruner now (from any thread) and every later one until
+    /// reset_abort(). Must not race with the Pruner's destruction or move.
+    void request_abort() { check(fastdrive_pruner_request_abort(handle_.get())); }
+
+    /// Withdraw request_abort(): later calls run again.
+    void reset_abort() { check(fastdrive_pruner_reset_abort(handle_.get())); }
+
     fastdrive_pruner *get() const noexcept { return handle_.get(); }
 
 private:
@@ -151,6 +180,16 @@ private:
         if (s != FASTDRIVE_OK) throw Error(s, fastdrive_pruner_last_error(handle_.get()));
     }
 
+    static bool poll(void *user) noexcept {
+        try {
+            return (*static_cast<std::function<bool()> *>(user))();
+        } catch (...) {
+            return true;  // nothing may unwind through the library
+        }
+    }
+
+    // Declared before handle_, so destroyed after it: the library polls it until destroy.
+    std::unique_ptr<std::function<bool()>> should_abort_;
     std::unique_ptr<fastdrive_pruner, decltype(&fastdrive_pruner_destroy)> handle_;
 };
 

@@ -7,6 +7,7 @@
 // Prints "N passed, M failed" last; exits 1 on any failure.
 #include "fastdrive_pruner.hpp"
 
+#include <atomic>
 #include <cstdint>
 #include <cstdio>
 #include <functional>
@@ -83,6 +84,34 @@ int main(int argc, char **argv) {
                  [&] { fastdrive::Pruner p(std::string(argv[1]) + std::string("\0.bak", 5)); });
     // The handle still works, with the same result.
     check(pruner.prune(frame, 3) == good, "prune after failures");
+
+    // Abort via a callable: a lambda that stops the call on its first poll, then lets calls run;
+    // one that throws counts as "stop". A moved-from Pruner's callable stays where the library
+    // looks for it.
+    std::atomic<int> polls{0};
+    std::atomic<bool> stop{true};
+    fastdrive::Options with_abort;
+    with_abort.num_threads = 2;
+    with_abort.should_abort = [&] { polls++; return stop.load(); };
+    fastdrive::Pruner first(argv[1], with_abort);
+    fastdrive::Pruner aborting(std::move(first));
+    expect_error("callable abort", FASTDRIVE_ERR_ABORTED, "abort callback returned true",
+                 [&] { aborting.score(frame, scores); });
+    check(polls.load() > 0, "the callable was polled");
+    stop = false;
+    check(aborting.prune(frame, 3) == good, "prune after a callable abort");
+    aborting.request_abort();
+    expect_error("request_abort", FASTDRIVE_ERR_ABORTED, "fastdrive_pruner_request_abort", [&] { aborting.prune(frame, 3); });
+    aborting.reset_abort();
+    check(aborting.prune(frame, 3) == good, "prune after request and reset");
+    fastdrive::Options throwing;
+    throwing.should_abort = []() -> bool { throw std::runtime_error("host bug"); };
+    fastdrive::Pruner thrower(argv[1], throwing);
+    expect_error("throwing callable", FASTDRIVE_ERR_ABORTED, "stopped", [&] { thrower.score(frame, scores); });
+    fastdrive::Options read;
+    read.load = FASTDRIVE_LOAD_READ;
+    read.blas_threads = FASTDRIVE_BLAS_THREADS_RESTORE;
+    check(fastdrive::Pruner(argv[1], read).prune(frame, 3) == good, "LOAD_READ + RESTORE gives the same prune");
 
     std::printf("%d passed, %d failed\n", passed, failed);
     return failed ? 1 : 0;
