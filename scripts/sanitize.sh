@@ -60,6 +60,7 @@ build_c() {  # build_c LIBDIR SUFFIX [extra cc flags...]: the C tests and the ex
     $cc $CFLAGS "$@" -pthread Tests/c/concurrency.c -L "$dir" -lfastdrive_pruner -Wl,-rpath,"$dir" -o "$OUT/concurrency$sfx" &&
     $cc $CFLAGS "$@" Tests/c/create_destroy.c -L "$dir" -lfastdrive_pruner -Wl,-rpath,"$dir" -o "$OUT/create_destroy$sfx" &&
     $cc $CFLAGS "$@" -pthread Tests/c/fork.c -L "$dir" -lfastdrive_pruner -Wl,-rpath,"$dir" -o "$OUT/fork$sfx" &&
+    $cc $CFLAGS "$@" -pthread Tests/c/abort.c -L "$dir" -lfastdrive_pruner -lopenblas -Wl,-rpath,"$dir" -o "$OUT/abort$sfx" &&
     ${CXX_OVERRIDE:-c++} -std=c++17 -Wall -Wextra -Werror -pedantic -I include "$@" Tests/c/wrapper.cpp \
         -L "$dir" -lfastdrive_pruner -Wl,-rpath,"$dir" -o "$OUT/wrapper$sfx" &&
     $cc $CFLAGS "$@" examples/c/prune_tokens.c -L "$dir" -lfastdrive_pruner -Wl,-rpath,"$dir" -lm -o "$OUT/prune_tokens$sfx"
@@ -75,6 +76,7 @@ c)
     "$OUT/concurrency" "$OUT/causal-bf16.safetensors" 4 4 1 | tail -1; record "concurrency.c, bf16 causal model" "${PIPESTATUS[0]}"
     "$OUT/fork" "$MROPE" 50 | tail -1; record "fork.c: inherited handles in children, exit while scoring, ×50" "${PIPESTATUS[0]}"
     "$OUT/wrapper" "$MROPE" | tail -1; record "wrapper.cpp: C++ wrapper errors are fastdrive::Error" "${PIPESTATUS[0]}"
+    "$OUT/abort" "$MROPE" "$OUT" | tail -1; record "abort.c: abort, load without mmap, BLAS threads, affinity" "${PIPESTATUS[0]}"
     ;;
 asan)
     echo "== swift test --sanitize=address (.build-asan)"
@@ -126,6 +128,7 @@ valgrind)
     }
     run_vg "misuse.c" "$OUT/misuse-vg" "$MROPE"
     run_vg "concurrency.c (4 threads, pool 2)" "$OUT/concurrency-vg" "$MROPE" 4 2 2
+    run_vg "abort.c (aborted calls leak nothing)" "$OUT/abort-vg" "$MROPE" "$OUT"
     run_vg "examples/c/prune_tokens.c" "$OUT/prune_tokens-vg" "$MROPE" 64 0.5 2
     run_vg "examples/c/prune_tokens.c, bf16 causal" "$OUT/prune_tokens-vg" "$OUT/causal-bf16.safetensors" 49 0.25 1
     run_vg "create_destroy.c (50 cycles)" "$OUT/create_destroy-vg" "$MROPE" 50 2 0  # RSS: the rss step

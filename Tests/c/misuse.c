@@ -138,11 +138,11 @@ static void test_constants(void) {
     CHECK(!FASTDRIVE_VERSION_COMPATIBLE((FASTDRIVE_VERSION_MAJOR + 1) * 1000000) &&
           !FASTDRIVE_VERSION_COMPATIBLE(v + 1000000) && !FASTDRIVE_VERSION_COMPATIBLE(v - 1000000), "other majors do not");
     CHECK(!FASTDRIVE_VERSION_COMPATIBLE(v - 1), "an older library does not");
-    for (int s = 0; s <= 9; s++) {
+    for (int s = 0; s <= FASTDRIVE_ERR_ABORTED; s++) {
         const char *text = fastdrive_status_string((fastdrive_status)s);
         CHECK(text && *text && strcmp(text, "unknown status") != 0, "status_string(%d)", s);
     }
-    const int unknown[] = { 10, 255, 1000, -1, INT32_MIN };
+    const int unknown[] = { FASTDRIVE_ERR_ABORTED + 1, 255, 1000, -1, INT32_MIN };
     for (size_t i = 0; i < sizeof unknown / sizeof *unknown; i++) {
         const char *text = fastdrive_status_string((fastdrive_status)unknown[i]);
         CHECK(text && strcmp(text, "unknown status") == 0, "status_string(%d) = %s", unknown[i], text ? text : "NULL");
@@ -732,12 +732,17 @@ static void test_score_batch(fastdrive_pruner *p, fastdrive_pruner *dead) {
 #ifdef FASTDRIVE_HAVE_SELECT
 /* ---- select ---- */
 
+/* The select entry point under test: fastdrive_select, then its 1.1 name fastdrive_pruner_select. */
+static fastdrive_status (*select_fn)(fastdrive_pruner *, const fastdrive_tokens *, const fastdrive_select_params *,
+                                     int64_t *) = fastdrive_select;
+static const char *select_name = "fastdrive_select";
+
 static void expect_select(fastdrive_pruner *p, const fastdrive_tokens *t, const fastdrive_select_params *sp,
                           int indices_null, fastdrive_status want, const char *label, int thread_slot) {
-    const char *fn = "fastdrive_select";
+    const char *fn = select_name;
     guarded g = guarded_new(MAX_TOKENS * 4 * sizeof(int64_t));
     scribble(p, fn);
-    fastdrive_status s = fastdrive_select(p, t, sp, indices_null ? NULL : guarded_ptr(g));
+    fastdrive_status s = select_fn(p, t, sp, indices_null ? NULL : guarded_ptr(g));
     CHECK(s == want, "select %s: status %d (%s), want %d: %s", label, (int)s, fastdrive_status_string(s), (int)want,
           slot_of(thread_slot ? NULL : p));
     CHECK(fresh(slot_of(thread_slot ? NULL : p), fn), "select %s: last_error '%s'", label,
@@ -814,6 +819,60 @@ static void test_select(fastdrive_pruner *p, fastdrive_pruner *dead) {
 }
 #endif
 
+#if FASTDRIVE_VERSION_NUMBER >= 1001000
+/* ---- 1.1: request/reset abort, the 1.1 option fields and struct_size ---- */
+
+static void test_abort_entries(fastdrive_pruner *p, fastdrive_pruner *dead) {
+    fastdrive_status (*fns[2])(fastdrive_pruner *) = { fastdrive_pruner_request_abort, fastdrive_pruner_reset_abort };
+    const char *names[2] = { "fastdrive_pruner_request_abort", "fastdrive_pruner_reset_abort" };
+    for (int i = 0; i < 2; i++) {
+        scribble(NULL, names[i]);
+        CHECK(fns[i](NULL) == FASTDRIVE_ERR_INVALID_ARGUMENT, "%s(NULL)", names[i]);
+        CHECK(fresh(slot_of(NULL), names[i]), "%s(NULL): last_error '%s'", names[i], slot_of(NULL));
+        scribble(NULL, names[i]);
+        CHECK(fns[i](dead) == FASTDRIVE_ERR_INVALID_ARGUMENT, "%s(destroyed)", names[i]);
+        CHECK(fresh(slot_of(NULL), names[i]), "%s(destroyed): last_error '%s'", names[i], slot_of(NULL));
+    }
+    /* On a live handle: OK, and the handle's slot is left alone. */
+    scribble(p, "marker");
+    CHECK(fastdrive_pruner_request_abort(p) == FASTDRIVE_OK, "request_abort(p)");
+    float scores[MAX_TOKENS];
+    fastdrive_tokens t = good_tokens();
+    CHECK(fastdrive_pruner_score(p, &t, scores) == FASTDRIVE_ERR_ABORTED, "score after request_abort");
+    CHECK(fresh(slot_of(p), "fastdrive_pruner_score"), "aborted score: last_error '%s'", slot_of(p));
+    CHECK(fastdrive_pruner_reset_abort(p) == FASTDRIVE_OK, "reset_abort(p)");
+    CHECK(fastdrive_pruner_score(p, &t, scores) == FASTDRIVE_OK, "score after reset_abort: %s", slot_of(p));
+}
+
+static void test_options_1_1(void) {
+    fastdrive_pruner_options o = fastdrive_pruner_default_options();
+    CHECK(o.struct_size == sizeof o && o.abort_callback == NULL && o.abort_user_data == NULL &&
+              o.load == FASTDRIVE_LOAD_MMAP && o.blas_threads == FASTDRIVE_BLAS_THREADS_SET_ONE,
+          "default_options: the 1.1 fields are their defaults");
+    fastdrive_pruner_options bad = o;
+    memset(&bad.load, 0x7f, sizeof bad.load);
+    expect_create(model_path, &bad, FASTDRIVE_ERR_INVALID_ARGUMENT, "load=0x7f7f7f7f");
+    bad = o;
+    bad.blas_threads = (fastdrive_blas_threads)-1;
+    expect_create(model_path, &bad, FASTDRIVE_ERR_INVALID_ARGUMENT, "blas_threads=-1");
+    /* A 1.0 caller (struct_size 16): the bytes after them are not read, whatever they hold. */
+    bad = o;
+    bad.struct_size = 16;
+    memset((char *)&bad + 16, 0x7f, sizeof bad - 16);
+    fastdrive_pruner *q = NULL;
+    CHECK(fastdrive_pruner_create(model_path, &bad, &q) == FASTDRIVE_OK && q, "struct_size=16 with garbage after: %s",
+          slot_of(NULL));
+    fastdrive_pruner_destroy(q);
+    /* struct_size between the 1.0 and 1.1 sizes reads a prefix: 24 takes abort_callback (NULL) only. */
+    bad = o;
+    bad.struct_size = 24;
+    memset(&bad.abort_user_data, 0x7f, sizeof bad - 24);
+    q = NULL;
+    CHECK(fastdrive_pruner_create(model_path, &bad, &q) == FASTDRIVE_OK && q, "struct_size=24: %s", slot_of(NULL));
+    fastdrive_pruner_destroy(q);
+}
+#endif
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s SMALL_MROPE_MODEL.safetensors\n", argv[0]);
@@ -847,9 +906,18 @@ int main(int argc, char **argv) {
 #ifdef FASTDRIVE_HAVE_SELECT
     test_select(p, dead);
 #endif
+#if FASTDRIVE_VERSION_NUMBER >= 1001000
+    select_fn = fastdrive_pruner_select;
+    select_name = "fastdrive_pruner_select";
+    test_select(p, dead);
+    test_abort_entries(p, dead);
+#endif
     fastdrive_pruner_destroy(p);
     /* create tests last: they create handles, which may reuse the destroyed one's address */
     test_create();
+#if FASTDRIVE_VERSION_NUMBER >= 1001000
+    test_options_1_1();
+#endif
     signal(SIGALRM, on_alarm);
     alarm(30);
     test_paths();
