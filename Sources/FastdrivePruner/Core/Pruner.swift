@@ -49,7 +49,7 @@ package final class Pruner {
         guard let bytes = HandleScratch.bytes(for: plan) else {
             throw .outOfMemory("max_tokens = \(options.maxTokens): the scratch arena's size overflows")
         }
-        try SystemMemory.require(bytes, for: "max_tokens = \(options.maxTokens) with \(options.threads) threads: the scratch arena",
+        try SystemMemory.require(bytes, for: "max_tokens = \(options.maxTokens), num_threads = \(options.threads): the scratch arena",
                                  in: options.host)
         var arena = try Arena(bytes: bytes)
         let scratch = try HandleScratch(carving: &arena, plan: plan)
