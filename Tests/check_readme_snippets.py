@@ -8,7 +8,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 SOURCES = {
-    "c": ["examples/c/quickstart.c"],
+    "c": ["examples/c/quickstart.c", "examples/c/deadline.c"],
     "cpp": ["examples/cpp/quickstart.cpp"],
     "python": ["python/examples/quickstart.py"],
     "cmake": ["Tests/cmake_consumer/CMakeLists.txt"],
