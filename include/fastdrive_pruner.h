@@ -87,9 +87,9 @@
  * score, score_batch and select can be stopped while they run, two ways: the options'
  * abort_callback (polled on every thread of the handle at every chunk boundary), and
  * fastdrive_pruner_request_abort(p), callable from any thread. Either makes the running call
- * return FASTDRIVE_ERR_ABORTED within one chunk of work per thread (measured: README, "Aborting");
- * its outputs are untouched, and the handle is fully usable: the next call that is not aborted
- * gives bit-identical results to a fresh handle's. A request stays in force (aborting every call
+ * return FASTDRIVE_ERR_ABORTED within one chunk of work per thread (a few ms; measured in the
+ * README, "Embedding controls"); its outputs are untouched, and the handle is fully usable: the
+ * next call that is not aborted gives bit-identical results to a fresh handle's. A request stays in force (aborting every call
  * at its start) until fastdrive_pruner_reset_abort(p), so a request made between two calls is
  * never lost; the callback has no such state.
  *
@@ -251,8 +251,9 @@ typedef enum fastdrive_attention {
  * ~10 ms per thread at most). Returning true stops the call with FASTDRIVE_ERR_ABORTED.
  *
  * It must be thread-safe and quick (read an atomic or a clock), must not call into the same
- * handle (fastdrive_pruner_request_abort excepted), and must not longjmp or throw out. After it
- * returns true it is not called again during that call; the next call polls it afresh.
+ * handle (fastdrive_pruner_request_abort excepted), and must not longjmp or throw out. Once it
+ * has returned true, no later poll of that call calls it (one already running on another thread
+ * may still finish); the next call polls it afresh.
  */
 typedef bool (*fastdrive_abort_callback)(void *user_data);
 
