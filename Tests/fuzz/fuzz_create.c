@@ -84,6 +84,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
     /* Odd-sized inputs load under bf16 compute: its loader packs tensor by tensor from the
        mapping or a transient conversion, a path of its own. */
     o.compute = (size & 1) ? FASTDRIVE_BF16 : FASTDRIVE_F32;
+#if FASTDRIVE_VERSION_NUMBER >= 1001000
+    /* Every other pair of sizes reads the file into owned memory (FASTDRIVE_LOAD_READ): the same
+       validation over bytes that are not a mapping. */
+    o.load = (size & 2) ? FASTDRIVE_LOAD_READ : FASTDRIVE_LOAD_MMAP;
+#endif
     fastdrive_pruner *p = (fastdrive_pruner *)&o;  /* non-NULL garbage: create must reset it */
     fastdrive_status s = fastdrive_pruner_create(path, &o, &p);
     if (s == FASTDRIVE_OK) {
