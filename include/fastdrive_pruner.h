@@ -66,10 +66,10 @@
  * weights the handle scores with (the mapping shows the new bytes), and truncating it kills the
  * process with SIGBUS at the next score. load = FASTDRIVE_LOAD_READ reads the whole file at create
  * into memory the handle owns, after which the file may change or vanish freely.
- * create refuses a plan (arena plus converted weights) larger than the memory the process can
- * get, the smaller of MemAvailable and its cgroup's memory.max (or v1 limit_in_bytes) less what
- * the cgroup already uses, with FASTDRIVE_ERR_OUT_OF_MEMORY and both numbers in the message,
- * before allocating it.
+ * Before allocating each large block (the arena, converted weights, a read copy of the file),
+ * create checks it against the memory the process can get: the smaller of MemAvailable and its
+ * cgroup's memory.max (or v1 limit_in_bytes) less what the cgroup already uses. A block that does
+ * not fit is FASTDRIVE_ERR_OUT_OF_MEMORY, with both numbers in the message.
  *
  * ---- Threads ----
  * A handle is used by one thread at a time (calls on it, destroy included, must not overlap);
@@ -89,9 +89,9 @@
  * fastdrive_pruner_request_abort(p), callable from any thread. Either makes the running call
  * return FASTDRIVE_ERR_ABORTED within one chunk of work per thread (a few ms; measured in the
  * README, "Embedding controls"); its outputs are untouched, and the handle is fully usable: the
- * next call that is not aborted gives bit-identical results to a fresh handle's. A request stays in force (aborting every call
- * at its start) until fastdrive_pruner_reset_abort(p), so a request made between two calls is
- * never lost; the callback has no such state.
+ * next call that is not aborted gives bit-identical results to a fresh handle's. A request stays
+ * in force (aborting every call at its start) until fastdrive_pruner_reset_abort(p), so a request
+ * made between two calls is never lost; the callback has no such state.
  *
  * ---- fork and process exit ----
  * A handle inherited by a forked child keeps working there, on the calling thread only
@@ -569,7 +569,8 @@ FASTDRIVE_API fastdrive_status fastdrive_keep_count(int64_t n, double ratio, int
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT (NULL, struct_size, unknown policy, k out of
  *         1..n_tokens, aux missing where required, aux_count != n_tokens, NaN in aux,
  *         important_ratio outside (0, 1]) | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
- *         | _ERR_ABORTED (@since 1.1: RECONPRUNER, DIVPRUNE and VISPRUNER)
+ *         | _ERR_ABORTED (@since 1.1: any policy when a request is pending as it starts;
+ *         RECONPRUNER without aux, DIVPRUNE and VISPRUNER also while they run)
  * @note No heap allocation. On error `indices` is untouched and last_error(p) says why.
  *       RECONPRUNER (scoring), DIVPRUNE and VISPRUNER (their similarity passes) use the
  *       handle's worker threads, as score does, and poll the abort check as score does; the
