@@ -96,7 +96,10 @@ package struct ControlGroup: Sendable {
             let controllers = parts[1].split(separator: ",")
             let mount: String
             if parts[0] == "0" && parts[1].isEmpty {
-                mount = root + "/sys/fs/cgroup"
+                // Unified; on a hybrid host (v1 controllers too) it is mounted at .../unified.
+                let hybrid = root + "/sys/fs/cgroup/unified"
+                mount = access(root + "/sys/fs/cgroup/cgroup.controllers", F_OK) != 0 && access(hybrid, F_OK) == 0
+                    ? hybrid : root + "/sys/fs/cgroup"
             } else if controllers.contains(Substring(controller)) {
                 let v1 = root + "/sys/fs/cgroup/" + controllers.joined(separator: ",")
                 mount = access(v1, F_OK) == 0 ? v1 : root + "/sys/fs/cgroup/" + controller
