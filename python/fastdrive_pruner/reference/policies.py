@@ -27,7 +27,8 @@ Token Pruning in MLLMs", arXiv 2506.10967; code Theia-4869/CDPruner, and OpenVIN
 2. S = the cosine matrix of the tokens (x/‖x‖; an all-zero token has cosine 0 with everything,
    itself included; the diagonal is exactly 1 otherwise). Kernel L = diag(r) S diag(r).
 3. Greedy MAP of the DPP (fast Cholesky form, Chen et al. 2018, as the code): d²ᵢ = Lᵢᵢ; K times:
-   j = argmax d² over the unpicked tokens; eₙ = (L_jn − Σ_t c_t[j] c_t[n]) / √(d²ⱼ + 1e-5);
+   j = argmax d² over the unpicked tokens; eₙ = (L_jn − Σ_t c_t[j] c_t[n]) / √(max(d²ⱼ, 0) + 1e-5)
+   (a d² rounded below 0 past the tokens' rank counts as 0);
    c_i = e; d² ← d² − e².
 
 Ties go to the lower index everywhere; results are ascending index lists. Every dot product is
@@ -170,7 +171,7 @@ def cdpruner(x, aux, k: int, theta: float = 0.0, margins: bool = True) -> List[i
         proj = np.zeros(n)
         for t in range(i):
             proj += c[t, j] * c[t]
-        e = (kernel[j] - proj) / np.sqrt(d2[j] + CDPRUNER_SQRT_EPS)
+        e = (kernel[j] - proj) / np.sqrt(max(d2[j], 0.0) + CDPRUNER_SQRT_EPS)
         c[i] = e
         d2 = d2 - e * e
         picked[j] = True
