@@ -4,9 +4,13 @@
 """Load the shipped small ReconPruner (models/reconpruner-small.safetensors) with the runtime's
 Python package, encode synthetic driving scenes with the trainer's frozen patch encoder, and keep
 the top-K tokens at 25 / 50 / 75 % pruning. For every policy the runtime offers (ReconPruner,
-DivPrune, norm, uniform, random) and the oracle, print the share of foreground tokens kept
-(recall) and the share of kept tokens that are foreground (precision), mean ± std over frames.
-Write one PNG per frame: the frame, its foreground, ReconPruner's kept tokens and DivPrune's."""
+DivPrune, DART as TensorRT-Edge-LLM ships it, CDPruner as OpenVINO GenAI ships it, norm, uniform,
+random) and the oracle, print the share of foreground tokens kept (recall) and the share of kept
+tokens that are foreground (precision), mean ± std over frames. The scenes come without an
+instruction, so CDPruner's relevance is a text-free stand-in: each token's negated cosine to the
+frame's mean token (how much it stands out), with θ = 0.5.
+Write one PNG per frame: the frame, its foreground, and the tokens ReconPruner, DivPrune, DART and
+CDPruner keep."""
 from __future__ import annotations
 
 import argparse
@@ -23,7 +27,15 @@ from fastdrive_train.data.synthetic import make_scene  # noqa: E402
 from fastdrive_train.encoders import PatchEncoder  # noqa: E402
 from fastdrive_train.overlay import kept_overlay, mask_panel, side_by_side  # noqa: E402
 
-POLICIES = ["reconpruner", "divprune", "norm", "uniform", "random"]
+POLICIES = ["reconpruner", "divprune", "dart", "cdpruner", "norm", "uniform", "random"]
+DRAWN = [("reconpruner", "ReconPruner"), ("divprune", "DivPrune"), ("dart", "DART"), ("cdpruner", "CDPruner")]
+
+
+def standout(tokens: np.ndarray) -> np.ndarray:
+    """CDPruner's relevance without an instruction: -cos(token, mean token)."""
+    x = tokens / np.maximum(np.linalg.norm(tokens, axis=1, keepdims=True), 1e-12)
+    m = tokens.mean(axis=0)
+    return (-(x @ (m / max(float(np.linalg.norm(m)), 1e-12)))).astype(np.float32)
 PRUNING = [0.25, 0.50, 0.75]
 
 
@@ -57,18 +69,17 @@ def main() -> int:
             n = len(fg)
             for q in PRUNING:
                 k = pruner.keep_count(n, 1.0 - q)
-                kept = {p: pruner.select(tokens, k, policy=p, grid=grid, seed=f) for p in POLICIES}
+                extra = {"cdpruner": dict(relevance=standout(tokens), relevance_theta=0.5)}
+                kept = {p: pruner.select(tokens, k, policy=p, grid=grid, seed=f, **extra.get(p, {})) for p in POLICIES}
                 kept["oracle"] = np.sort(np.argsort(~fg, kind="stable")[:k])
                 for p, idx in kept.items():
                     hits = int(fg[idx].sum())
                     recall[(p, q)].append(hits / max(1, int(fg.sum())))
                     precision[(p, q)].append(hits / k)
                 if f < args.pngs and q == 0.5:
-                    side_by_side([("frame", image), ("foreground", mask_panel(pixels, fg_pixels)),
-                                  (f"ReconPruner, recall {recall[('reconpruner', q)][-1]:.2f}",
-                                   kept_overlay(pixels, kept["reconpruner"], grid, args.patch)),
-                                  (f"DivPrune, recall {recall[('divprune', q)][-1]:.2f}",
-                                   kept_overlay(pixels, kept["divprune"], grid, args.patch))],
+                    side_by_side([("frame", image), ("foreground", mask_panel(pixels, fg_pixels))]
+                                 + [(f"{title}, recall {recall[(p, q)][-1]:.2f}",
+                                     kept_overlay(pixels, kept[p], grid, args.patch)) for p, title in DRAWN],
                                  out / f"frame{f:02d}.png")
 
     print(f"\nforeground recall / precision of the kept tokens, {args.frames} held-out frames (mean ± std)\n")
@@ -78,7 +89,8 @@ def main() -> int:
         cells = [f"{np.mean(recall[(p, q)]):.3f} ± {np.std(recall[(p, q)]):.3f} / {np.mean(precision[(p, q)]):.3f}"
                  for q in PRUNING]
         print(f"| {p} | " + " | ".join(cells) + " |")
-    print(f"\nwrote {min(args.pngs, args.frames)} PNGs to {out} (ReconPruner beside DivPrune at 50 % pruning)")
+    print("(cdpruner: relevance = -cos to the frame's mean token, θ = 0.5; the scenes have no instruction)")
+    print(f"\nwrote {min(args.pngs, args.frames)} PNGs to {out} (ReconPruner, DivPrune, DART, CDPruner at 50 % pruning)")
     return 0
 
 
