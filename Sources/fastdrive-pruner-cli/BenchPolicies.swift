@@ -53,7 +53,7 @@ struct BenchPolicies: ParsableCommand {
             var usesAux = false
             var pivotRows = false
         }
-        let cases: [Case] = [
+        let all: [Case] = [
             Case(name: "score (ReconPruner forward only)", policy: nil),
             Case(name: "RECONPRUNER (score + top-K)", policy: FASTDRIVE_POLICY_RECONPRUNER),
             Case(name: "RECONPRUNER (aux scores: top-K)", policy: FASTDRIVE_POLICY_RECONPRUNER, usesAux: true),
@@ -67,6 +67,10 @@ struct BenchPolicies: ParsableCommand {
             Case(name: "DART (4 image + 4 text pivots)", policy: FASTDRIVE_POLICY_DART, pivotRows: true),
             Case(name: "CDPRUNER (θ = 1)", policy: FASTDRIVE_POLICY_CDPRUNER, usesAux: true),
         ]
+        // CDPRUNER needs max_tokens <= 4096 (fastdrive_pruner.h); the handle here has max_tokens = --tokens.
+        let cdPrunerFits = tokens <= 4096
+        let cases = all.filter { cdPrunerFits || $0.policy != FASTDRIVE_POLICY_CDPRUNER }
+        if !cdPrunerFits && !json { print("(CDPRUNER skipped: it needs max_tokens <= 4096)") }
         if !json {
             print("\(tokens) tokens, D = \(d), K = \(keep), threads = \(info.num_threads), \(runs) interleaved runs (median / min ms)")
         }
