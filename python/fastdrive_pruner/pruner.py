@@ -438,7 +438,9 @@ class Pruner(Described):
                 values matter, not only its order: it is passed as float32 (``aux`` is accepted
                 in its place).
             relevance_theta: cdpruner's θ in (0, 1] weighting relevance against diversity
-                (0 = library default 1: the relevance unweighted).
+                (0 = library default 1: the min-max normalised relevance as it is, so the least
+                relevant token weighs 0 and equal relevance everywhere weighs every token 0;
+                θ < 1 weighs by exp(θ/(2(1-θ))·r) instead, e.g. for diversity alone).
             image_pivots, text_pivots: dart's pivot counts (0 = library default 4 each; text
                 pivots only with ``pivot_rows``; 64 in all at most).
             pivot_rows: dart's optional host pivot rows [m, hidden_size] (e.g. the instruction's
