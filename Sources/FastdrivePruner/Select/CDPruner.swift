@@ -31,6 +31,8 @@ enum CDPruner {
         // Zero rows keep S_ii = 0: their squared norms, before normalising.
         let quality = scratch.scores
         Kernels.sumSquares(out: quality.row(n), x.readOnly)
+        // d² (f64) in the gathered rows, idle here: 2n floats fit, d >= 2 (head_dim is even).
+        assert(2 * n <= scratch.gathered.rows * scratch.gathered.rowStride)
         let d2 = UnsafeMutableRawPointer(scratch.gathered.base).bindMemory(to: Double.self, capacity: n)
         var lo = Double(aux[0]), hi = Double(aux[0])
         for i in 0..<n { lo = min(lo, Double(aux[i])); hi = max(hi, Double(aux[i])) }
