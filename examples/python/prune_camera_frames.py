@@ -24,6 +24,7 @@ import torch
 ROOT = Path(__file__).resolve().parents[2]
 
 from fastdrive_pruner import Pruner  # noqa: E402
+from fastdrive_train.baselines import standout_relevance  # noqa: E402
 from fastdrive_train.data.synthetic import make_scene  # noqa: E402
 from fastdrive_train.encoders import PatchEncoder  # noqa: E402
 from fastdrive_train.overlay import kept_overlay, mask_panel  # noqa: E402
@@ -31,7 +32,7 @@ from PIL import Image, ImageDraw  # noqa: E402
 
 POLICIES = ["reconpruner", "divprune", "dart", "cdpruner", "norm", "uniform", "random"]
 DRAWN = [("reconpruner", "ReconPruner"), ("divprune", "DivPrune"), ("dart", "DART"), ("cdpruner", "CDPruner")]
-
+PRUNING = [0.25, 0.50, 0.75]
 
 LEGEND = ("bright, yellow outline = kept token; dimmed = pruned.  R = recall (share of the foreground kept), "
           "P = precision (share of the kept that is foreground)")
@@ -55,12 +56,6 @@ def sheet(rows: list, path: Path, scale: int = 2) -> None:
     out.resize((out.width * scale, out.height * scale), Image.NEAREST).save(path)
 
 
-def standout(tokens: np.ndarray) -> np.ndarray:
-    """CDPruner's relevance without an instruction: -cos(token, mean token)."""
-    x = tokens / np.maximum(np.linalg.norm(tokens, axis=1, keepdims=True), 1e-12)
-    m = tokens.mean(axis=0)
-    return (-(x @ (m / max(float(np.linalg.norm(m)), 1e-12)))).astype(np.float32)
-PRUNING = [0.25, 0.50, 0.75]
 
 
 def main() -> int:
@@ -94,7 +89,7 @@ def main() -> int:
             rows = []
             for q in PRUNING:
                 k = pruner.keep_count(n, 1.0 - q)
-                extra = {"cdpruner": dict(relevance=standout(tokens), relevance_theta=0.5)}
+                extra = {"cdpruner": dict(relevance=standout_relevance(tokens), relevance_theta=0.5)}
                 kept = {p: pruner.select(tokens, k, policy=p, grid=grid, seed=f, **extra.get(p, {})) for p in POLICIES}
                 kept["oracle"] = np.sort(np.argsort(~fg, kind="stable")[:k])
                 for p, idx in kept.items():
