@@ -334,9 +334,10 @@ typedef enum fastdrive_policy {
         d_n^2 -= e_n^2. Cosines are f32; r, d^2 and the projections are f64 (the factors c are
         stored f32), so exact duplicates tie exactly and ties go to the lower index. Past the
         tokens' numerical rank (e.g. K > D) the remaining d^2 are rounding noise, as in every
-        implementation; the choice there is deterministic but not meaningful. The least relevant
-        token gets r = 0 when θ = 1, so it is picked last; with all aux equal every r is 0 and
-        the picks are simply the lowest indices: for pure diversity use θ < 1 (r = 1 for all).
+        implementation; the choice there is deterministic but not meaningful. With θ = 1 the least
+        relevant token gets r = 0 (its d^2 stays 0: it comes after every token with d^2 > 0);
+        with all aux equal every r is 0 and the picks are simply the lowest indices: for
+        diversity alone use θ < 1 (then r = 1 for all).
         O(N K D + N K^2 / 2), on the handle's workers; needs max_tokens <= 4096 (its factor
         c [N x K] lives in the arena's N x N similarity matrix). @since 1.1 */
     FASTDRIVE_POLICY_CDPRUNER = 8
