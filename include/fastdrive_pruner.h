@@ -371,13 +371,48 @@ typedef enum fastdrive_policy {
     /** Uniformly at random without replacement, reproducible from `seed`: SplitMix64 seeded with
         `seed`, partial Fisher-Yates over [0, N): for i < K, j = i + next() mod (N - i),
         swap(perm[i], perm[j]); the result is perm[0 .. K-1] sorted. */
-    FASTDRIVE_POLICY_RANDOM = 6
+    FASTDRIVE_POLICY_RANDOM = 6,
+    /** DART (Wen et al., arXiv 2502.11494; the pruner NVIDIA's TensorRT-Edge-LLM ships),
+        duplication-aware, at the embedding level, from the tokens alone:
+        1. pivots: the image_pivots tokens with the largest L1 norm (default 4, the authors'
+           setting), in descending-norm order, then the text_pivots rows of `pivot_rows` (the
+           host's text embeddings, optional) with the largest L1 norm (default 4, or all rows
+           when fewer; none without rows). At most 64 pivots in all.
+        2. The K - image_pivots tokens left are shared out in pivot order: the first
+           (K - image_pivots) mod P of the P pivots take one more than the others. (The authors'
+           code gives each pivot floor(K / P), which does not keep exactly K tokens.)
+        3. Pivot by pivot, its share is the free non-pivot tokens least cosine-similar to it.
+        Kept: the image pivots and every share. Cosines of L2-normalised f32 rows (an all-zero
+        token has cosine 0 with everything). One frame per call: for several camera spans, call
+        once per span with its share of K (TensorRT-Edge-LLM's proportional quota).
+        O(P N D), the cosine rows on the handle's workers. @since 1.1 */
+    FASTDRIVE_POLICY_DART = 7,
+    /** CDPruner (Zhang et al., arXiv 2506.10967; the pruner Intel's OpenVINO GenAI ships):
+        greedy MAP of a conditional determinantal point process. `aux` is required: the host's
+        per-token relevance to the instruction (e.g. the cosine between each token and the mean
+        text embedding; higher = more relevant; finite). As the authors' code:
+        r = (aux - min) / (max - min + 1e-6); with relevance_theta θ < 1, r = exp(θ/(2(1-θ)) r)
+        (θ = 1, the default, uses r as is); kernel L = diag(r) S diag(r), S the cosine matrix of
+        the L2-normalised tokens (diagonal exactly 1; an all-zero token has S = 0 throughout).
+        Greedy: d_i^2 = L_ii; K times pick j = argmax d^2 over unpicked tokens, then for every
+        unpicked n: e_n = (L_jn - sum_t c_t[j] c_t[n]) / sqrt(max(d_j^2, 0) + 1e-5), c_i = e,
+        d_n^2 -= e_n^2. Cosines are f32; r, d^2 and the projections are f64 (the factors c are
+        stored f32), so exact duplicates tie exactly and ties go to the lower index. Past the
+        tokens' numerical rank (e.g. K > D) the remaining d^2 are rounding noise, as in every
+        implementation; the choice there is deterministic but not meaningful. With θ = 1 the least
+        relevant token gets r = 0 (its d^2 stays 0: it comes after every token with d^2 > 0);
+        with all aux equal every r is 0 and the picks are simply the lowest indices: for
+        diversity alone use θ < 1 (then r = 1 for all).
+        O(N K D + N K^2 / 2), on the handle's workers; needs max_tokens <= 4096 (its factor
+        c [N x K] lives in the arena's N x N similarity matrix). @since 1.1 */
+    FASTDRIVE_POLICY_CDPRUNER = 8
 } fastdrive_policy;
 
 /**
  * Parameters of fastdrive_select. Zero-fill, then set struct_size, policy and k: every other
  * field treats 0/NULL as its default. Fields are only ever appended; the library reads
- * min(struct_size, its own size) bytes and rejects struct_size below 48 (the 1.0 size).
+ * min(struct_size, its own size) bytes and rejects struct_size below 48 (the 1.0 size; 80 since
+ * 1.1).
  */
 typedef struct fastdrive_select_params {
     uint32_t struct_size;        /* sizeof(fastdrive_select_params), for ABI growth */
@@ -391,6 +426,16 @@ typedef struct fastdrive_select_params {
     double important_ratio;      /* VISPRUNER: share r of k taken by importance, in (0, 1];
                                     0 = default 0.5 */
     uint64_t seed;               /* RANDOM: seed of the reproducible draw (0 is a valid seed) */
+    /* ---- since 1.1 (struct_size 80); a 1.0 caller's 48 bytes read these as 0 ---- */
+    int64_t image_pivots;        /* DART: image pivots, 1 .. min(k, n_tokens); 0 = min(4, k) */
+    int64_t text_pivots;         /* DART: pivots taken from pivot_rows, 1 .. pivot_rows->n_tokens;
+                                    0 = min(4, pivot_rows->n_tokens), or none without rows.
+                                    image_pivots + text_pivots <= 64 */
+    const fastdrive_tokens *pivot_rows; /* DART, optional: host pivot rows (e.g. the instruction's
+                                    text embeddings), borrowed for the call; dim = the handle's
+                                    hidden size, n_tokens <= max_tokens, any dtype and row_stride,
+                                    grid ignored, finite */
+    double relevance_theta;      /* CDPRUNER: θ in (0, 1]; 0 = default 1 (relevance unweighted) */
 } fastdrive_select_params;
 
 /* ---- Lifecycle ---- */
@@ -561,20 +606,24 @@ FASTDRIVE_API fastdrive_status fastdrive_keep_count(int64_t n, double ratio, int
  * @param p        handle; not NULL; one thread at a time (its arena is the scratch).
  * @param tokens   borrowed view as for fastdrive_pruner_score; not NULL. Every policy checks
  *                 data != NULL, dtype, dim == hidden size, n_tokens <= max_tokens and a given
- *                 grid; values are read (and NaN/Inf rejected) only by DIVPRUNE, VISPRUNER, NORM
- *                 and RECONPRUNER without aux (which also needs the grid under rope=mrope).
+ *                 grid; values are read (and NaN/Inf rejected) only by DIVPRUNE, VISPRUNER, NORM,
+ *                 DART, CDPRUNER and RECONPRUNER without aux (which also needs the grid under
+ *                 rope=mrope).
  * @param params   not NULL; struct_size >= 48 (the 1.0 size); policy a known value.
  * @param indices  out, [params->k] int64; not NULL; written only on FASTDRIVE_OK. It may
  *                 overlap the tokens or `aux` (what is ranked is read or copied first).
  * @return FASTDRIVE_OK | _ERR_INVALID_ARGUMENT (NULL, struct_size, unknown policy, k out of
- *         1..n_tokens, aux missing where required, aux_count != n_tokens, NaN in aux,
- *         important_ratio outside (0, 1]) | _ERR_SHAPE | _ERR_CAPACITY | _ERR_NON_FINITE
+ *         1..n_tokens, aux missing where required, aux_count != n_tokens, NaN in aux (or
+ *         ±Inf for CDPRUNER), important_ratio outside (0, 1], relevance_theta outside [0, 1],
+ *         DART pivot counts negative, above k, n_tokens or the pivot rows, or over 64 in all)
+ *         | _ERR_SHAPE (pivot_rows->dim != hidden size) | _ERR_CAPACITY (pivot_rows->n_tokens >
+ *         max_tokens; CDPRUNER on a handle with max_tokens > 4096) | _ERR_NON_FINITE
  *         | _ERR_ABORTED (@since 1.1: any policy when a request is pending as it starts;
- *         RECONPRUNER without aux, DIVPRUNE and VISPRUNER also while they run)
+ *         RECONPRUNER without aux, DIVPRUNE, VISPRUNER, DART and CDPRUNER also while they run)
  * @note No heap allocation. On error `indices` is untouched and last_error(p) says why.
- *       RECONPRUNER (scoring), DIVPRUNE and VISPRUNER (their similarity passes) use the
- *       handle's worker threads, as score does, and poll the abort check as score does; the
- *       rest runs on the calling thread. Indices do not depend on num_threads.
+ *       RECONPRUNER (scoring), DIVPRUNE, VISPRUNER, DART and CDPRUNER (their similarity passes)
+ *       use the handle's worker threads, as score does, and poll the abort check as score does;
+ *       the rest runs on the calling thread. Indices do not depend on num_threads.
  *       fastdrive_pruner_select is the same function under the handle's prefix.
  * @since 1.0
  */

@@ -13,6 +13,7 @@
 
 #include "fastdrive_pruner.h"
 
+#include <array>
 #include <cstddef>
 #include <cstdint>
 #include <functional>
@@ -65,18 +66,37 @@ struct Options {
     fastdrive_blas_threads blas_threads = FASTDRIVE_BLAS_THREADS_SET_ONE;  // or _RESTORE, _LEAVE
 };
 
-/// Tokens as a row-major [n_tokens × dim] f32 matrix, optionally row-strided, with its grid.
+/// Tokens as a row-major [n_tokens × dim] matrix of f32, f16 or bf16 elements (a VLA's vision
+/// output is usually bf16: pass its bits as they are), optionally row-strided, with its grid.
+/// The fields are fastdrive_tokens' fields in fastdrive_tokens' order.
 struct Frame {
-    const float *data = nullptr;
+    const void *data = nullptr;
+    fastdrive_dtype dtype = FASTDRIVE_F32;
     std::int64_t n_tokens = 0;
     std::int64_t dim = 0;
-    std::int32_t grid_h = 0, grid_w = 0;  // 0 = unknown (required for rope = mrope)
     std::int64_t row_stride = 0;          // elements; 0 = dim
+    std::int32_t grid_h = 0, grid_w = 0;  // 0 = unknown (required for rope = mrope)
+
+    /// f32 rows.
+    static Frame f32(const float *data, std::int64_t n_tokens, std::int64_t dim, std::int32_t grid_h = 0,
+                     std::int32_t grid_w = 0, std::int64_t row_stride = 0) noexcept {
+        return Frame{data, FASTDRIVE_F32, n_tokens, dim, row_stride, grid_h, grid_w};
+    }
+    /// bf16 rows, as their 16-bit patterns (e.g. a torch.bfloat16 tensor's or __bf16 storage).
+    static Frame bf16(const std::uint16_t *bits, std::int64_t n_tokens, std::int64_t dim, std::int32_t grid_h = 0,
+                      std::int32_t grid_w = 0, std::int64_t row_stride = 0) noexcept {
+        return Frame{bits, FASTDRIVE_BF16, n_tokens, dim, row_stride, grid_h, grid_w};
+    }
+    /// IEEE f16 rows, as their 16-bit patterns.
+    static Frame f16(const std::uint16_t *bits, std::int64_t n_tokens, std::int64_t dim, std::int32_t grid_h = 0,
+                     std::int32_t grid_w = 0, std::int64_t row_stride = 0) noexcept {
+        return Frame{bits, FASTDRIVE_F16, n_tokens, dim, row_stride, grid_h, grid_w};
+    }
 
     fastdrive_tokens c_view() const noexcept {
         fastdrive_tokens t{};
         t.data = data;
-        t.dtype = FASTDRIVE_F32;
+        t.dtype = dtype;
         t.n_tokens = n_tokens;
         t.dim = dim;
         t.row_stride = row_stride;
@@ -84,6 +104,19 @@ struct Frame {
         t.grid_w = grid_w;
         return t;
     }
+};
+
+/// fastdrive_select's parameters; every 0 / empty field takes the library's default.
+struct SelectOptions {
+    fastdrive_policy policy = FASTDRIVE_POLICY_RECONPRUNER;
+    Span<const float> aux;              // [n_tokens]: ATTENTION/VISPRUNER importance, CDPRUNER relevance,
+                                        // RECONPRUNER precomputed scores (empty = none)
+    double important_ratio = 0;         // VISPRUNER: r in (0, 1]; 0 = 0.5
+    std::uint64_t seed = 0;             // RANDOM
+    std::int64_t image_pivots = 0;      // DART: 0 = min(4, k)
+    std::int64_t text_pivots = 0;       // DART: 0 = min(4, pivot rows)
+    const Frame *pivot_rows = nullptr;  // DART: host pivot rows, e.g. text embeddings (optional)
+    double relevance_theta = 0;         // CDPRUNER: θ in (0, 1]; 0 = 1
 };
 
 /// K for a keep ratio in (0, 1]: floor(ratio · n) clamped to [1, n].
@@ -147,18 +180,65 @@ public:
         check(fastdrive_pruner_topk(handle_.get(), scores.data, static_cast<std::int64_t>(scores.size), k, out.data));
     }
 
+    /// Scores several frames (e.g. a rig's cameras) in one call, their rows stacked for the GEMMs:
+    /// out[frame after frame] (out.size >= the frames' n_tokens summed). At most 64 frames; the
+    /// handle's max_tokens must hold the sum plus one per extra frame. No allocation.
+    void score_batch(Span<const Frame> frames, Span<float> out) {
+        constexpr std::size_t max_frames = 64;
+        if (frames.size > max_frames)
+            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, std::to_string(frames.size) + " frames; at most 64 per call");
+        std::array<fastdrive_tokens, max_frames> views{};
+        std::uint64_t total = 0;
+        for (std::size_t i = 0; i < frames.size; i++) {
+            views[i] = frames.data[i].c_view();
+            if (frames.data[i].n_tokens > 0) total += static_cast<std::uint64_t>(frames.data[i].n_tokens);
+        }
+        if (static_cast<std::uint64_t>(out.size) < total)
+            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "output span of " + std::to_string(out.size) +
+                                                            " floats is smaller than the frames' " + std::to_string(total) + " tokens");
+        check(fastdrive_pruner_score_batch(handle_.get(), views.data(), static_cast<std::int64_t>(frames.size), out.data));
+    }
+
+    /// fastdrive_select: k indices of `frame` by `options.policy` into `out` (out.size >= k),
+    /// ascending. No allocation.
+    void select(const Frame &frame, std::int64_t k, const SelectOptions &options, Span<std::int64_t> out) {
+        if (k > 0 && static_cast<std::uint64_t>(out.size) < static_cast<std::uint64_t>(k))
+            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "output span of " + std::to_string(out.size) +
+                                                            " indices is smaller than k = " + std::to_string(k));
+        fastdrive_tokens t = frame.c_view();
+        fastdrive_tokens rows{};
+        fastdrive_select_params q{};
+        q.struct_size = sizeof q;
+        q.policy = options.policy;
+        q.k = k;
+        q.aux = options.aux.data;
+        q.aux_count = static_cast<std::int64_t>(options.aux.size);
+        q.important_ratio = options.important_ratio;
+        q.seed = options.seed;
+        q.image_pivots = options.image_pivots;
+        q.text_pivots = options.text_pivots;
+        if (options.pivot_rows) {
+            rows = options.pivot_rows->c_view();
+            q.pivot_rows = &rows;
+        }
+        q.relevance_theta = options.relevance_theta;
+        check(fastdrive_select(handle_.get(), &t, &q, out.data));
+    }
+
+    /// Convenience: select, allocating the result (n_tokens and k checked first, as in prune).
+    std::vector<std::int64_t> select(const Frame &frame, std::int64_t k, const SelectOptions &options = SelectOptions()) {
+        check_counts(frame.n_tokens, k);
+        std::vector<std::int64_t> keep(static_cast<std::size_t>(k));
+        select(frame, k, options, keep);
+        return keep;
+    }
+
     /// Convenience: score + top-K, allocating the result. n_tokens and k are checked against
     /// the handle before anything is allocated, so a bad k is a fastdrive::Error, never a
     /// std::length_error or a huge allocation.
     std::vector<std::int64_t> prune(const Frame &frame, std::int64_t k) {
-        const std::int64_t n = frame.n_tokens, capacity = info().max_tokens;
-        if (n < 1)
-            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "frame.n_tokens = " + std::to_string(n) + "; need at least 1 token");
-        if (n > capacity)
-            throw Error(FASTDRIVE_ERR_CAPACITY, std::to_string(n) + " tokens but the handle was created with max_tokens = " +
-                                                    std::to_string(capacity));
-        if (k < 1 || k > n)
-            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "k = " + std::to_string(k) + " is outside 1...n (n = " + std::to_string(n) + ")");
+        check_counts(frame.n_tokens, k);
+        const std::int64_t n = frame.n_tokens;
         std::vector<float> scores(static_cast<std::size_t>(n));
         std::vector<std::int64_t> keep(static_cast<std::size_t>(k));
         score(frame, scores);
@@ -176,6 +256,18 @@ public:
     fastdrive_pruner *get() const noexcept { return handle_.get(); }
 
 private:
+    /// n_tokens and k against the handle, before a result is allocated for them.
+    void check_counts(std::int64_t n, std::int64_t k) const {
+        const std::int64_t capacity = info().max_tokens;
+        if (n < 1)
+            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "frame.n_tokens = " + std::to_string(n) + "; need at least 1 token");
+        if (n > capacity)
+            throw Error(FASTDRIVE_ERR_CAPACITY, std::to_string(n) + " tokens but the handle was created with max_tokens = " +
+                                                    std::to_string(capacity));
+        if (k < 1 || k > n)
+            throw Error(FASTDRIVE_ERR_INVALID_ARGUMENT, "k = " + std::to_string(k) + " is outside 1...n (n = " + std::to_string(n) + ")");
+    }
+
     void check(fastdrive_status s) const {
         if (s != FASTDRIVE_OK) throw Error(s, fastdrive_pruner_last_error(handle_.get()));
     }

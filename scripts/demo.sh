@@ -7,6 +7,7 @@
 set -euo pipefail
 root="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
 cd "$root"
+[ -x .venv/bin/python ] || echo "first run: building the library and creating the Python venv (CPU-only PyTorch) takes 1-2 min, more on a busy machine" >&2
 scripts/bootstrap.sh
 swift build -c release
 py="$root/.venv/bin/python"

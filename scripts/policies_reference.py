@@ -16,6 +16,10 @@ Written from the published rules, not from the Swift code:
   ATTENTION / RECONPRUNER-with-aux: top-K of the host's scores (FastV-style, Chen et al. ECCV 2024).
   NORM: top-K by L2 norm.  UNIFORM: floor((i + 1/2) * N / K), i < K.
   RANDOM: SplitMix64(seed), partial Fisher-Yates over [0..N), j = i + next() % (N - i).
+  DART, CDPRUNER: python/fastdrive_pruner/reference/policies.py (its docstring has the rules);
+            each case also has `<name>.pivots.npy`, six host pivot rows for DART's text pivots.
+            A DART or CDPRUNER expectation whose decisions are too close to call in float32
+            (e.g. CDPruner past the tokens' rank, N > D) is left out rather than redrawn.
 Ties go to the lower index (stable sorts); results are ascending index lists.
 
 Arithmetic: float64, with every dot product formed as an elementwise product reduced along the
@@ -31,8 +35,11 @@ import argparse
 import json
 import os
 import sys
+import zlib
 
 import numpy as np
+
+from fastdrive_pruner.reference import policies as industrial
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 OUT = os.path.join(ROOT, "Tests", "Fixtures", "policies")
@@ -184,6 +191,8 @@ def make_cases(rng):
         "zero_rows_50": lambda: zero_rows(rng),
         "random_300": lambda: (rng.standard_normal((300, D)), rng.standard_normal(300)),
         "single_1": lambda: (rng.standard_normal((1, D)), np.array([0.5])),
+        # N < D: CDPruner's greedy stays within the tokens' rank at every K
+        "random_30": lambda: (rng.standard_normal((30, D)), rng.uniform(-1, 1, size=30)),
     }
 
 
@@ -216,6 +225,33 @@ def ks_for(n):
     return sorted(k for k in ks if 1 <= k <= n)
 
 
+def industrial_expectations(x, aux, pivots, k):
+    """DART and CDPRUNER entries for one K, each left out when it is a near tie in float32."""
+    n = len(x)
+    out = []
+    dart_variants = [dict(), dict(image_pivots=1), dict(image_pivots=8), dict(pivot_rows=True),
+                     dict(image_pivots=2, text_pivots=3, pivot_rows=True)]
+    for v in dart_variants:
+        rows = pivots if v.get("pivot_rows") else None
+        args = dict(image_pivots=v.get("image_pivots", 0), text_pivots=v.get("text_pivots", 0))
+        try:
+            industrial.dart_pivot_counts(n, k, text_rows=0 if rows is None else len(rows), **args)
+        except ValueError:
+            continue  # refused by the rule's limits (checked by the misuse tests)
+        try:
+            idx = industrial.dart(x, k, pivot_rows=rows, **args)
+        except industrial.NearTie:
+            continue
+        out.append({"policy": "dart", "k": k, "pivot_rows": rows is not None, **args, "indices": idx})
+    for theta in (0.0, 0.5, 0.9):
+        try:
+            idx = industrial.cdpruner(x, aux, k, theta)
+        except industrial.NearTie:
+            continue
+        out.append({"policy": "cdpruner", "k": k, "theta": theta, "indices": idx})
+    return out
+
+
 def expectations(x, aux):
     n = len(x)
     out = []
@@ -233,6 +269,21 @@ def expectations(x, aux):
     return out
 
 
+def hash_name(name):
+    """A stable seed from a case name (Python's hash() is salted per process)."""
+    return zlib.crc32(name.encode())
+
+
+def expectations_industrial_all(x, aux, pivots):
+    x64, aux64, p64 = x.astype(np.float64), aux.astype(np.float64), pivots.astype(np.float64)
+    out = []
+    for k in ks_for(len(x)):
+        out.extend(industrial_expectations(x64, aux64, p64, k))
+    most = 8 * len(ks_for(len(x)))
+    print(f"  dart/cdpruner: {len(out)} expectations (of at most {most})", file=sys.stderr)
+    return out
+
+
 def self_test():
     # Hand-checkable facts of each rule.
     assert uniform(10, 3) == [1, 5, 8] and uniform(7, 7) == list(range(7))
@@ -243,6 +294,7 @@ def self_test():
     assert divprune(x, 2) == [0, 3] or divprune(x, 2) == [1, 3]
     # 0 important; residual [1, 2, 3]: a = [1, 3], b = [2], r = 2 drops both a-tokens
     assert vispruner(x, [4, 3, 2, 1], 2, 0.5) == [0, 2]
+    industrial.self_test()
 
 
 def generate():
@@ -260,6 +312,11 @@ def generate():
                 print(f"{name}: redraw ({e})", file=sys.stderr)
         else:
             raise SystemExit(f"{name}: no draw without near ties")
+        # DART's host pivot rows: drawn apart so the cases above stay what they were
+        pivots = np.random.default_rng(hash_name(name)).standard_normal((6, D)).astype(np.float32)
+        extra = expectations_industrial_all(x, aux, pivots)
+        exp.extend(extra)
+        np.save(os.path.join(OUT, f"{name}.pivots.npy"), pivots)
         np.save(os.path.join(OUT, f"{name}.tokens.npy"), x)
         np.save(os.path.join(OUT, f"{name}.aux.npy"), aux)
         manifest.append({"name": name, "n": int(x.shape[0]), "dim": D, "expect": exp})

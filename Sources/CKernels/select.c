@@ -101,6 +101,54 @@ void fdk_min_distance_update(float *min_dist, const float *x, int64_t ldx, const
     }
 }
 
+FDK_MULTIVERSION
+void fdk_dot_rows(float *out, const float *x, int64_t ldx, const float *u, int64_t rows, int64_t n) {
+    for (int64_t r = 0; r < rows; r++) out[r] = canonical_dot(x + r * ldx, u, n);
+}
+
+FDK_MULTIVERSION
+void fdk_l1_norm_rows(float *out, const float *x, int64_t ldx, int64_t rows, int64_t n) {
+    for (int64_t r = 0; r < rows; r++) {
+        const float *row = x + r * ldx;
+        float acc[FDK_LANES] = {0};
+        int64_t i = 0;
+        for (; i + FDK_LANES <= n; i += FDK_LANES)
+            for (int l = 0; l < FDK_LANES; l++) acc[l] += fabsf(row[i + l]);
+        for (int l = 0; i + l < n; l++) acc[l] += fabsf(row[i + l]);
+        out[r] = lanes_sum(acc);
+    }
+}
+
+/* Σ a[t]·b[t] in f64 over eight lanes, summed pairwise: one order for every pair of rows. */
+static inline double dpp_dot(const float *a, const float *b, int64_t n) {
+    double acc[8] = {0};
+    int64_t i = 0;
+    for (; i + 8 <= n; i += 8)
+        for (int l = 0; l < 8; l++) acc[l] += (double)a[i + l] * (double)b[i + l];
+    for (int l = 0; i + l < n; l++) acc[l] += (double)a[i + l] * (double)b[i + l];
+    return ((acc[0] + acc[1]) + (acc[2] + acc[3])) + ((acc[4] + acc[5]) + (acc[6] + acc[7]));
+}
+
+FDK_MULTIVERSION
+void fdk_dpp_update(double *d2, float *c, int64_t ldc, int64_t step, const float *cj, const float *x,
+                    int64_t ldx, const float *u, const float *q, double qj, double den, int64_t rows, int64_t n) {
+    for (int64_t r = 0; r < rows; r++) {
+        if (d2[r] == -INFINITY) continue;  /* picked */
+        float *cr = c + r * ldc;
+        const double s = (double)canonical_dot(x + r * ldx, u, n);
+        const double e = ((qj * s) * (double)q[r] - dpp_dot(cj, cr, step)) / den;
+        cr[step] = (float)e;
+        d2[r] -= e * e;
+    }
+}
+
+int64_t fdk_argmax_f64(const double *x, int64_t n) {
+    int64_t best = 0;
+    for (int64_t i = 1; i < n; i++)
+        if (x[i] > x[best]) best = i;
+    return best;
+}
+
 int64_t fdk_argmax(const float *x, int64_t n) {
     int64_t best = 0;
     for (int64_t i = 1; i < n; i++)

@@ -91,7 +91,7 @@ static fastdrive_select_params policy(fastdrive_policy pol, const float *aux) {
 
 /* A fresh handle's results: the reference every handle must reproduce after an abort. */
 static float ref_scores[N], ref_batch[FRAMES * N], ref_aux[N];
-static int64_t ref_div[K], ref_vis[K];
+static int64_t ref_div[K], ref_vis[K], ref_dart[K], ref_cdp[K];
 
 static void references(const char *path) {
     fastdrive_pruner *p = open_with(path, 2, NULL, NULL, FASTDRIVE_LOAD_MMAP, FASTDRIVE_BLAS_THREADS_SET_ONE);
@@ -102,6 +102,9 @@ static void references(const char *path) {
     fastdrive_select_params d = policy(FASTDRIVE_POLICY_DIVPRUNE, NULL), v = policy(FASTDRIVE_POLICY_VISPRUNER, ref_aux);
     CHECK(fastdrive_pruner_select(p, &t, &d, ref_div) == FASTDRIVE_OK, "reference divprune: %s", fastdrive_pruner_last_error(p));
     CHECK(fastdrive_select(p, &t, &v, ref_vis) == FASTDRIVE_OK, "reference vispruner");
+    fastdrive_select_params da = policy(FASTDRIVE_POLICY_DART, NULL), c = policy(FASTDRIVE_POLICY_CDPRUNER, ref_aux);
+    CHECK(fastdrive_select(p, &t, &da, ref_dart) == FASTDRIVE_OK, "reference dart: %s", fastdrive_pruner_last_error(p));
+    CHECK(fastdrive_select(p, &t, &c, ref_cdp) == FASTDRIVE_OK, "reference cdpruner: %s", fastdrive_pruner_last_error(p));
     fastdrive_pruner_destroy(p);
 }
 
@@ -119,6 +122,11 @@ static void same_as_fresh(fastdrive_pruner *p, const char *when) {
           "%s: divprune differs from a fresh handle's", when);
     CHECK(fastdrive_pruner_select(p, &t, &v, keep) == FASTDRIVE_OK && memcmp(keep, ref_vis, sizeof ref_vis) == 0,
           "%s: vispruner differs from a fresh handle's", when);
+    fastdrive_select_params da = policy(FASTDRIVE_POLICY_DART, NULL), c = policy(FASTDRIVE_POLICY_CDPRUNER, ref_aux);
+    CHECK(fastdrive_pruner_select(p, &t, &da, keep) == FASTDRIVE_OK && memcmp(keep, ref_dart, sizeof ref_dart) == 0,
+          "%s: dart differs from a fresh handle's", when);
+    CHECK(fastdrive_pruner_select(p, &t, &c, keep) == FASTDRIVE_OK && memcmp(keep, ref_cdp, sizeof ref_cdp) == 0,
+          "%s: cdpruner differs from a fresh handle's", when);
 }
 
 static void test_callback(const char *path) {
@@ -161,9 +169,11 @@ static void test_callback(const char *path) {
         for (int i = 0; i < FRAMES * N; i++) untouched &= scores[i] == -7.0f;
         CHECK(untouched, "an aborted score wrote scores");
 
-        fastdrive_policy pols[3] = { FASTDRIVE_POLICY_DIVPRUNE, FASTDRIVE_POLICY_VISPRUNER, FASTDRIVE_POLICY_RECONPRUNER };
-        for (int q = 0; q < 3; q++) {
-            fastdrive_select_params sp = policy(pols[q], pols[q] == FASTDRIVE_POLICY_VISPRUNER ? ref_aux : NULL);
+        fastdrive_policy pols[5] = { FASTDRIVE_POLICY_DIVPRUNE, FASTDRIVE_POLICY_VISPRUNER, FASTDRIVE_POLICY_DART,
+                                     FASTDRIVE_POLICY_CDPRUNER, FASTDRIVE_POLICY_RECONPRUNER };
+        for (int q = 0; q < 5; q++) {
+            int needs_aux = pols[q] == FASTDRIVE_POLICY_VISPRUNER || pols[q] == FASTDRIVE_POLICY_CDPRUNER;
+            fastdrive_select_params sp = policy(pols[q], needs_aux ? ref_aux : NULL);
             atomic_store(&st.polls, 0);
             s = fastdrive_pruner_select(p, &t, &sp, keep);
             CHECK(s == FASTDRIVE_ERR_ABORTED, "select policy %d, stop at poll %ld: status %d", pols[q], at, s);

@@ -95,7 +95,9 @@ static void run(const char *path, uint32_t threads, fastdrive_dtype dtype, int64
     for (int rep = 0; rep < 3; rep++) {
         s1 = fastdrive_pruner_score(p, &t, scores);
         s2 = fastdrive_pruner_topk(p, scores, n, n / 2, keep);
-        for (int policy = 0; policy <= FASTDRIVE_POLICY_RANDOM; policy++) {  /* every select policy */
+        fastdrive_tokens pivots = t;  /* DART's host pivot rows: five rows of the frame itself */
+        pivots.n_tokens = 5; pivots.grid_h = 0; pivots.grid_w = 0;
+        for (int policy = 0; policy <= FASTDRIVE_POLICY_CDPRUNER; policy++) {  /* every select policy */
             fastdrive_select_params sp;
             memset(&sp, 0, sizeof sp);
             sp.struct_size = sizeof sp;
@@ -105,6 +107,8 @@ static void run(const char *path, uint32_t threads, fastdrive_dtype dtype, int64
             sp.aux = policy == FASTDRIVE_POLICY_RECONPRUNER && rep == 0 ? NULL : scores;
             sp.aux_count = n;
             sp.seed = (uint64_t)rep;
+            sp.pivot_rows = rep == 1 ? NULL : &pivots;         /* DART with and without text pivots */
+            sp.relevance_theta = rep == 2 ? 0.5 : 0.0;         /* CDPRUNER's θ weighting and its default */
             fastdrive_status s = fastdrive_select(p, &t, &sp, keep);
             if (s != FASTDRIVE_OK) s4 = s;
         }

@@ -786,6 +786,54 @@ static void test_select(fastdrive_pruner *p, fastdrive_pruner *dead) {
     b.aux_count = N;
     aux[3] = nanf("");
     expect_select(p, &t, &b, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "NaN in aux", 0);
+    /* CDPRUNER: relevance required and finite, θ in [0, 1] (0 = default) */
+    b = sp;
+    b.policy = FASTDRIVE_POLICY_CDPRUNER;
+    expect_select(p, &t, &b, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "CDPRUNER without aux", 0);
+    float rel[N] = { 0.1f, 0.9f, 0.3f, 0.4f, 0.2f, 0.7f };
+    b.aux = rel;
+    b.aux_count = N;
+    const double bad_theta[] = { -0.5, 1.5, (double)NAN, (double)INFINITY, -(double)INFINITY };
+    for (size_t i = 0; i < sizeof bad_theta / sizeof *bad_theta; i++) {
+        b.relevance_theta = bad_theta[i];
+        expect_select(p, &t, &b, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "CDPRUNER bad relevance_theta", 0);
+    }
+    b.relevance_theta = 0;
+    rel[2] = INFINITY;
+    expect_select(p, &t, &b, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "CDPRUNER Inf relevance", 0);
+    rel[2] = nanf("");
+    expect_select(p, &t, &b, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "CDPRUNER NaN relevance", 0);
+    /* DART: pivot counts within k, n, the rows given and 64 in all; pivot rows checked like tokens */
+    b = sp;
+    b.policy = FASTDRIVE_POLICY_DART;
+    b.k = 3;
+    b.image_pivots = 4;
+    expect_select(p, &t, &b, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "DART image_pivots > k", 0);
+    b.image_pivots = -1;
+    expect_select(p, &t, &b, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "DART image_pivots < 0", 0);
+    b.image_pivots = 0;
+    b.text_pivots = 1;
+    expect_select(p, &t, &b, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "DART text_pivots without pivot_rows", 0);
+    fastdrive_tokens rows = t;  /* the frame's own rows as host pivots */
+    rows.grid_h = rows.grid_w = 0;
+    b.pivot_rows = &rows;
+    b.text_pivots = N + 1;
+    expect_select(p, &t, &b, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "DART text_pivots > pivot rows", 0);
+    b.text_pivots = -2;
+    expect_select(p, &t, &b, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "DART text_pivots < 0", 0);
+    b.text_pivots = 0;
+    rows.dim = D + 1;
+    expect_select(p, &t, &b, 0, FASTDRIVE_ERR_SHAPE, "DART pivot_rows dim=D+1", 0);
+    rows = t;
+    rows.data = NULL;
+    expect_select(p, &t, &b, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "DART pivot_rows data=NULL", 0);
+    rows = t;
+    rows.n_tokens = MAX_TOKENS + 1;
+    rows.grid_h = rows.grid_w = 0;
+    expect_select(p, &t, &b, 0, FASTDRIVE_ERR_CAPACITY, "DART pivot_rows n > max_tokens", 0);
+    rows = t;
+    rows.dtype = (fastdrive_dtype)42;
+    expect_select(p, &t, &b, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "DART pivot_rows dtype=42", 0);
     fastdrive_tokens bad = t;
     bad.dim = D + 1;
     expect_select(p, &bad, &sp, 0, FASTDRIVE_ERR_SHAPE, "dim=D+1", 0);
@@ -798,7 +846,8 @@ static void test_select(fastdrive_pruner *p, fastdrive_pruner *dead) {
     bad.data = NULL;
     expect_select(p, &bad, &sp, 0, FASTDRIVE_ERR_INVALID_ARGUMENT, "data=NULL", 0);
     /* indices written over aux (one buffer reused): same result as separate buffers */
-    const fastdrive_policy ranked[] = { FASTDRIVE_POLICY_ATTENTION, FASTDRIVE_POLICY_RECONPRUNER, FASTDRIVE_POLICY_VISPRUNER };
+    const fastdrive_policy ranked[] = { FASTDRIVE_POLICY_ATTENTION, FASTDRIVE_POLICY_RECONPRUNER, FASTDRIVE_POLICY_VISPRUNER,
+                                        FASTDRIVE_POLICY_CDPRUNER };
     for (size_t i = 0; i < sizeof ranked / sizeof *ranked; i++) {
         float a[N] = { 0.5f, 3, -1, 3, 2, 7 };
         int64_t want[3], block[N];

@@ -15,7 +15,7 @@ int main(int argc, char **argv) {
     const float *vision_out = frame.data();
     try {
         fastdrive::Pruner pruner(argv[1], {/*max_tokens*/ 3249, /*threads*/ 0});
-        fastdrive::Frame view{vision_out, n, d, side, side};
+        fastdrive::Frame view = fastdrive::Frame::f32(vision_out, n, d, side, side);
         std::vector<std::int64_t> keep = pruner.prune(view, fastdrive::keep_count(n, 0.5));
         std::printf("kept %zu of %lld tokens\n", keep.size(), static_cast<long long>(n));
     } catch (const fastdrive::Error &e) {  // status + the library's message; no handle leaks

@@ -186,6 +186,14 @@ def as_ranked_scores(values: Any, name: str) -> np.ndarray:
     return np.ascontiguousarray(ranks.reshape(-1), dtype=np.float32)
 
 
+def as_float32_values(values: Any, name: str) -> np.ndarray:
+    """A C-contiguous float32 vector of ``values`` rounded to nearest: for inputs whose values
+    matter (CDPruner's relevance), unlike :func:`as_ranked_scores`, which keeps only the order."""
+    arr = _as_float_vector(values, name)
+    with np.errstate(over="ignore"):  # beyond float32's range becomes ±Inf, which C refuses by name
+        return np.ascontiguousarray(arr, dtype=np.float32)
+
+
 def check_k(k: Any, n: int) -> int:
     """``k`` as an int in 1..n, or InvalidArgumentError."""
     if isinstance(k, bool) or not isinstance(k, numbers.Integral):

@@ -120,6 +120,8 @@ class Policy(enum.IntEnum):
     NORM = 4
     UNIFORM = 5
     RANDOM = 6
+    DART = 7  # since 1.1
+    CDPRUNER = 8  # since 1.1
 
 
 class Load(enum.IntEnum):
@@ -205,7 +207,7 @@ class PrunerInfo(ctypes.Structure):
 
 
 class SelectParams(ctypes.Structure):
-    """``fastdrive_select_params``: parameters of ``fastdrive_select`` (48 bytes in 1.0)."""
+    """``fastdrive_select_params``: parameters of ``fastdrive_select`` (48 bytes in 1.0, 80 since 1.1)."""
 
     _fields_ = [
         ("struct_size", ctypes.c_uint32),
@@ -215,6 +217,11 @@ class SelectParams(ctypes.Structure):
         ("aux_count", ctypes.c_int64),
         ("important_ratio", ctypes.c_double),
         ("seed", ctypes.c_uint64),
+        # since 1.1: a 1.0 library reads the first 48 bytes only
+        ("image_pivots", ctypes.c_int64),
+        ("text_pivots", ctypes.c_int64),
+        ("pivot_rows", ctypes.POINTER(Tokens)),
+        ("relevance_theta", ctypes.c_double),
     ]
 
 

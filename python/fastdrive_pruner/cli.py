@@ -14,6 +14,8 @@ from typing import Dict, Optional, Sequence, Tuple
 import numpy as np
 
 from . import schema
+from ._lib import Policy
+from ._native import keep_count
 from ._version import __version__
 from .errors import FastdrivePrunerError
 from .pruner import Pruner, library_path, library_version
@@ -102,8 +104,9 @@ def parser() -> argparse.ArgumentParser:
     p.add_argument("--out", required=True, help="output: scores, float32 [n_tokens] .npy")
 
     p = sub.add_parser("prune", help="keep the top-K tokens; write their indices (and rows) as .npy",
-                       description="Keep the K highest-scoring tokens: write their indices (int64, ascending, so the "
-                                   "original token order is kept) and optionally the kept rows.")
+                       description="Keep the K highest-scoring tokens (or the K another --policy selects): write "
+                                   "their indices (int64, ascending, so the original token order is kept) and "
+                                   "optionally the kept rows.")
     _add_load_options(p)
     keep = p.add_mutually_exclusive_group(required=True)
     keep.add_argument("-k", type=_positive, metavar="K", help="number of tokens to keep")
@@ -112,6 +115,17 @@ def parser() -> argparse.ArgumentParser:
                            "(pruning 25/50/75 %% is R = 0.75/0.5/0.25)")
     p.add_argument("--out", required=True, help="output: kept indices, int64 [K] ascending .npy")
     p.add_argument("--kept", help="also write the kept token rows, [K, hidden_size] .npy in the input's dtype")
+    p.add_argument("--policy", default="reconpruner", type=str.lower,
+                   choices=[pol.name.lower() for pol in Policy],
+                   help="selection policy (default reconpruner: this pruner's scores); dart and cdpruner are "
+                        "the pruners TensorRT-Edge-LLM and OpenVINO GenAI ship")
+    p.add_argument("--aux", metavar="NPY",
+                   help="per-token host values, float [n_tokens] .npy: importance for attention/vispruner, "
+                        "relevance to the instruction for cdpruner")
+    p.add_argument("--pivot-rows", metavar="NPY",
+                   help="dart: host pivot rows (e.g. text embeddings), [m, hidden_size] .npy")
+    p.add_argument("--theta", type=float, default=0.0, metavar="T",
+                   help="cdpruner: relevance weighting theta in (0, 1] (default 0 = the library's 1)")
     return ap
 
 
@@ -181,7 +195,16 @@ def _score(args: argparse.Namespace) -> int:
 def _prune(args: argparse.Namespace) -> int:
     tokens = _load_tokens(args.tokens)
     with _open(args, len(tokens)) as p:
-        indices, kept = p.prune(tokens, k=args.k, ratio=args.keep_ratio, grid=args.grid)
+        if args.policy == "reconpruner" and args.aux is None:
+            indices, kept = p.prune(tokens, k=args.k, ratio=args.keep_ratio, grid=args.grid)
+        else:
+            k = args.k if args.k is not None else keep_count(len(tokens), args.keep_ratio)
+            aux = np.load(args.aux, allow_pickle=False) if args.aux else None
+            rows = _load_tokens(args.pivot_rows) if args.pivot_rows else None
+            extra = {"relevance": aux} if args.policy == "cdpruner" else {"aux": aux}
+            indices = p.select(tokens, k, policy=args.policy, grid=args.grid, relevance_theta=args.theta,
+                               pivot_rows=rows, **extra)
+            kept = tokens[indices]
     _save(args.out, np.asarray(indices, dtype=np.int64))
     if args.kept:
         _save(args.kept, np.asarray(kept))

@@ -43,7 +43,15 @@ from typing import Any, List, Optional, Sequence, Tuple, Union
 import numpy as np
 
 from . import _lib
-from ._arrays import TokenView, as_ranked_scores, as_token_view, check_grid, check_k, is_torch_tensor
+from ._arrays import (
+    TokenView,
+    as_float32_values,
+    as_ranked_scores,
+    as_token_view,
+    check_grid,
+    check_k,
+    is_torch_tensor,
+)
 from ._describe import Described
 from ._lib import BLASThreads, DType, Load, Policy, PrunerInfo, PrunerOptions, Rope, SelectParams, Status, Tokens
 from ._native import keep_count, library_path, library_version, parse_policy, raise_for
@@ -522,6 +530,11 @@ class Pruner(Described):
         seed: int = 0,
         grid: Grid = None,
         *,
+        relevance: Optional[Any] = None,
+        relevance_theta: float = 0.0,
+        image_pivots: int = 0,
+        text_pivots: int = 0,
+        pivot_rows: Optional[Any] = None,
         deadline: Optional[float] = None,
     ) -> np.ndarray:
         """Select k tokens with a policy (``fastdrive_select``); indices come out ascending.
@@ -531,12 +544,25 @@ class Pruner(Described):
             k: 1..n_tokens.
             policy: ``"reconpruner"`` (scores from this pruner, or ``aux``), ``"divprune"``,
                 ``"attention"`` (top-K of ``aux``), ``"vispruner"``, ``"norm"``, ``"uniform"``,
-                ``"random"``; or a :class:`Policy` value.
+                ``"random"``, ``"dart"`` (TensorRT-Edge-LLM's pruner), ``"cdpruner"`` (OpenVINO
+                GenAI's; needs ``relevance``); or a :class:`Policy` value.
             aux: per-token importance [n_tokens] (required by attention and vispruner); only
                 its order matters, and float64 values rank exactly as given (as for :meth:`topk`).
             important_ratio: vispruner's share of k taken by importance (0 = library default).
             seed: seed of the reproducible random draw.
             grid: as for :meth:`score`.
+            relevance: cdpruner's per-token relevance to the instruction [n_tokens] (e.g. each
+                token's cosine to the mean text embedding; higher = more relevant; finite). Its
+                values matter, not only its order: it is passed as float32 (``aux`` is accepted
+                in its place).
+            relevance_theta: cdpruner's θ in (0, 1] weighting relevance against diversity
+                (0 = library default 1: the min-max normalised relevance as it is, so the least
+                relevant token weighs 0 and equal relevance everywhere weighs every token 0;
+                θ < 1 weighs by exp(θ/(2(1-θ))·r) instead, e.g. for diversity alone).
+            image_pivots, text_pivots: dart's pivot counts (0 = library default 4 each; text
+                pivots only with ``pivot_rows``; 64 in all at most).
+            pivot_rows: dart's optional host pivot rows [m, hidden_size] (e.g. the instruction's
+                text embeddings), any dtype :meth:`score` accepts.
 
         Raises:
             UnsupportedError: the loaded library does not implement ``fastdrive_select``.
@@ -548,12 +574,36 @@ class Pruner(Described):
         view = self._view(tokens)
         kk = check_k(k, view.n_tokens)
         aux_arr: Optional[np.ndarray] = None
-        if aux is not None:
+        if pol == Policy.CDPRUNER:
+            if relevance is not None and aux is not None:
+                raise InvalidArgumentError("give cdpruner's relevance once: relevance= or aux=, not both")
+            rel = relevance if relevance is not None else aux
+            if rel is None:
+                raise InvalidArgumentError("policy cdpruner needs relevance (per-token relevance to the instruction)")
+            aux_arr = as_float32_values(rel, "relevance")  # its values matter, not only its order
+            if aux_arr.size != view.n_tokens:
+                raise InvalidArgumentError(f"relevance has {aux_arr.size} entries, tokens have {view.n_tokens}")
+        elif relevance is not None:
+            raise InvalidArgumentError(f"relevance is read by policy cdpruner only, not {pol.name.lower()}")
+        elif aux is not None:
             aux_arr = as_ranked_scores(aux, "aux")
             if aux_arr.size != view.n_tokens:
                 raise InvalidArgumentError(f"aux has {aux_arr.size} entries, tokens have {view.n_tokens}")
         elif pol in (Policy.ATTENTION, Policy.VISPRUNER):
             raise InvalidArgumentError(f"policy {pol.name.lower()} needs aux (per-token importance)")
+        if isinstance(relevance_theta, bool) or not isinstance(relevance_theta, numbers.Real) or not (
+            math.isfinite(relevance_theta) and 0.0 <= relevance_theta <= 1.0
+        ):
+            raise InvalidArgumentError(f"relevance_theta must be in [0, 1] (0 = default 1), got {relevance_theta!r}")
+        for name, count in (("image_pivots", image_pivots), ("text_pivots", text_pivots)):
+            if isinstance(count, bool) or not isinstance(count, numbers.Integral) or count < 0:
+                raise InvalidArgumentError(f"{name} must be an int >= 0 (0 = default), got {count!r}")
+        rows_view = self._view(pivot_rows) if pivot_rows is not None else None
+        c_rows = (
+            Tokens(rows_view.data, int(rows_view.dtype), rows_view.n_tokens, rows_view.dim, rows_view.row_stride, 0, 0)
+            if rows_view is not None
+            else None
+        )
         if isinstance(important_ratio, bool) or not isinstance(important_ratio, numbers.Real) or not (
             math.isfinite(important_ratio) and 0.0 <= important_ratio <= 1.0
         ):
@@ -568,6 +618,10 @@ class Pruner(Described):
             aux_arr.size if aux_arr is not None else 0,
             float(important_ratio),
             int(seed),
+            int(image_pivots),
+            int(text_pivots),
+            ctypes.pointer(c_rows) if c_rows is not None else None,
+            float(relevance_theta),
         )
         c_tokens = self._c_tokens(view, grid, scored=pol == Policy.RECONPRUNER and aux_arr is None)
         out = np.empty(kk, dtype=np.int64)

@@ -82,6 +82,28 @@ def test_prune_by_ratio_and_by_k(capsys, mrope, tmp_path) -> None:
     assert_same_topk_up_to_ties(np.load(tmp_path / "k3.npy"), ref, 3)
 
 
+def test_prune_with_the_industrial_policies(capsys, mrope, tmp_path) -> None:
+    weights, npy, tokens, _ = mrope
+    rel = np.linspace(-1, 1, len(tokens), dtype=np.float32)[::-1].copy()
+    np.save(tmp_path / "rel.npy", rel)
+    np.save(tmp_path / "text.npy", tokens[:3] * -1)
+    with Pruner(weights, max_tokens=64) as p:
+        want_cd = p.select(tokens, 12, policy="cdpruner", relevance=rel, relevance_theta=0.5)
+        want_dart = p.select(tokens, 12, policy="dart", pivot_rows=tokens[:3] * -1)
+    code, _, err = run(capsys, "prune", weights, npy, "--grid", "5x7", "-k", "12", "--policy", "cdpruner",
+                       "--aux", tmp_path / "rel.npy", "--theta", "0.5", "--out", tmp_path / "cd.npy")
+    assert code == 0, err
+    np.testing.assert_array_equal(np.load(tmp_path / "cd.npy"), want_cd)
+    code, _, err = run(capsys, "prune", weights, npy, "--grid", "5x7", "-k", "12", "--policy", "DART",
+                       "--pivot-rows", tmp_path / "text.npy", "--out", tmp_path / "dart.npy", "--kept", tmp_path / "r.npy")
+    assert code == 0, err
+    np.testing.assert_array_equal(np.load(tmp_path / "dart.npy"), want_dart)
+    np.testing.assert_array_equal(np.load(tmp_path / "r.npy"), tokens[want_dart])
+    code, _, err = run(capsys, "prune", weights, npy, "--grid", "5x7", "-k", "12", "--policy", "cdpruner",
+                       "--out", tmp_path / "x.npy")
+    assert code == 1 and "needs relevance" in err
+
+
 def test_mrope_without_a_grid_is_refused_with_the_fix(capsys, mrope, tmp_path) -> None:
     weights, npy, _, _ = mrope
     code, _, err = run(capsys, "score", weights, npy, "--out", tmp_path / "s.npy")

@@ -159,8 +159,9 @@ def test_structs_mirror_the_header() -> None:
         "fastdrive_tokens": (_lib.Tokens, 48, {"dtype": 8, "n_tokens": 16, "row_stride": 32, "grid_h": 40, "grid_w": 44}),
         "fastdrive_pruner_info": (_lib.PrunerInfo, 112, {"hidden_size": 16, "rms_norm_eps": 64, "rope": 80,
                                                          "mrope_section": 88, "arena_bytes": 104}),
-        "fastdrive_select_params": (_lib.SelectParams, 48, {"k": 8, "aux": 16, "aux_count": 24, "important_ratio": 32,
-                                                            "seed": 40}),
+        "fastdrive_select_params": (_lib.SelectParams, 80, {"k": 8, "aux": 16, "aux_count": 24, "important_ratio": 32,
+                                                            "seed": 40, "image_pivots": 48, "text_pivots": 56,
+                                                            "pivot_rows": 64, "relevance_theta": 72}),
     }
     for c_name, (struct, size, offsets) in expected.items():
         assert _c_struct_fields(c_name) == [f for f, _ in struct._fields_], c_name

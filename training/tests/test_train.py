@@ -98,7 +98,7 @@ def test_cli_train_export_eval(tiny_data, tmp_path, capsys):
     assert cli_main(["eval", "--checkpoint", str(out / "last.pt"), "--manifest", str(tiny_data),
                      "--json", str(tmp_path / "t.json")]) == 0
     table = json.loads((tmp_path / "t.json").read_text())
-    assert set(table) == {"reconpruner", "divprune", "uniform", "random", "norm", "oracle"}
+    assert set(table) == {"reconpruner", "divprune", "dart", "cdpruner", "uniform", "random", "norm", "oracle"}
     assert table["oracle"]["0.5"][0] >= table["random"]["0.5"][0]
     assert cli_main(["eval", "--weights", str(weights), "--manifest", str(tiny_data)]) == 0
     assert pruner_from_checkpoint(out / "last.pt").cfg == PrunerConfig.small(64)

@@ -109,6 +109,21 @@ void fdk_min_distance_update(float *min_dist, const float *x, int64_t ldx, const
 /// Index of the largest x[i] (the lowest such index on ties); n >= 1, no NaN.
 int64_t fdk_argmax(const float *x, int64_t n);
 
+/// out[r] = dot(x[r], u) for r < rows (the canonical order): one row of cosines for DART.
+void fdk_dot_rows(float *out, const float *x, int64_t ldx, const float *u, int64_t rows, int64_t n);
+
+/// out[r] = Σ_c |x[r][c]| for r < rows, in the canonical dot's lane order (DART's pivot norm).
+void fdk_l1_norm_rows(float *out, const float *x, int64_t ldx, int64_t rows, int64_t n);
+
+/// One step of CDPruner's greedy DPP over rows r < rows (pointers already at the slice): for
+/// every r with d2[r] != -INF, e = (qj · dot(x[r], u) · q[r] − Σ_{t<step} cj[t]·c[r][t]) / den
+/// (the Σ in f64 over eight lanes, summed pairwise), c[r][step] = (float)e, d2[r] −= e².
+void fdk_dpp_update(double *d2, float *c, int64_t ldc, int64_t step, const float *cj, const float *x,
+                    int64_t ldx, const float *u, const float *q, double qj, double den, int64_t rows, int64_t n);
+
+/// The index of the largest of x[n] (f64), the lowest on ties; -INF entries rank last.
+int64_t fdk_argmax_f64(const double *x, int64_t n);
+
 /* ---- bf16 GEMM (gemm_bf16.c) ----------------------------------------------------------- */
 
 /// Whether this CPU has AVX512_BF16 (the bf16 compute path needs it).

@@ -31,8 +31,14 @@ private func selectTokens(_ p: OpaquePointer?, _ tokens: UnsafePointer<fastdrive
     do throws(PrunerError) {
         let q = try fastdrive_select_params.read(params, name: "params")
         let view = try TokenView(tokens.pointee, name: "tokens")
+        var pivotRows: TokenView?
+        if let rows = q.pivot_rows, q.policy == FASTDRIVE_POLICY_DART {
+            pivotRows = try TokenView(rows.pointee, name: "params->pivot_rows")
+        }
         let request = try SelectionRequest(policy: q.policy.rawValue, k: q.k, aux: q.aux, auxCount: q.aux_count,
-                                           importantRatio: q.important_ratio, seed: q.seed, n: view.n)
+                                           importantRatio: q.important_ratio, seed: q.seed,
+                                           imagePivots: q.image_pivots, textPivots: q.text_pivots,
+                                           pivotRows: pivotRows, relevanceTheta: q.relevance_theta, n: view.n)
         try handle.pruner.select(view, request, into: IndexBuffer(base: indices, count: request.k))
         return FASTDRIVE_OK
     } catch {

@@ -209,6 +209,10 @@ package final class Pruner {
                 throw .nonFinite("token \(row), element \(col) is NaN or Inf")
             }
         }
+        if let rows = request.pivotRows { try checkPivotRows(rows) }
+        if request.policy == .cdPruner && selection.similarity == nil {
+            throw .capacity("FASTDRIVE_POLICY_CDPRUNER keeps its N×K factor in the arena's similarity matrix, planned only for max_tokens <= \(SelectionScratch.similarityCap) (this handle: \(options.maxTokens))")
+        }
         // RECONPRUNER and ATTENTION rank `aux` while writing `out`, which may overlap it: rank a
         // copy. (VISPRUNER reads aux only before it writes, the other policies never.)
         var staged = request
@@ -217,6 +221,23 @@ package final class Pruner {
         }
         Selection.run(staged, n: n, scratch: selection, passes: similarityPasses, into: out)
         try throwIfAborted()  // a policy that stopped wrote nothing
+    }
+
+    /// DART's host pivot rows: the hidden size, at most max_tokens rows, every value finite
+    /// (each row is converted once into the spare token row to check it; DART converts again).
+    private func checkPivotRows(_ rows: TokenView) throws(PrunerError) {
+        guard rows.dim == config.hiddenSize else {
+            throw .shape("params->pivot_rows->dim = \(rows.dim) but the pruner's hidden_size is \(config.hiddenSize)")
+        }
+        guard rows.n <= options.maxTokens else {
+            throw .overCapacity("params->pivot_rows: \(rows.n) rows", maxTokens: options.maxTokens)
+        }
+        let spare = selection.tokens.base + options.maxTokens * selection.tokens.rowStride
+        for t in 0..<rows.n {
+            if let col = Kernels.convertToF32(out: spare, source: rows.row(t), dtype: rows.dtype, count: rows.dim) {
+                throw .nonFinite("params->pivot_rows row \(t), element \(col) is NaN or Inf")
+            }
+        }
     }
 
     /// A copy of the host's `values` in the arena's selection scores (n <= max_tokens, its size),

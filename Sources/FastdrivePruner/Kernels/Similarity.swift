@@ -44,6 +44,34 @@ extension Kernels {
         fdk_min_distance_update(minDistance.base, x.base, Int64(x.rowStride), u.base, Int64(x.rows), Int64(x.cols))
     }
 
+    /// out[0][r] = x[r]·u (canonical order).
+    static func dots(out: MatrixView, _ x: ConstMatrixView, toward u: VectorView) {
+        assert(out.rows == 1 && out.cols == x.rows && u.count == x.cols)
+        fdk_dot_rows(out.base, x.base, Int64(x.rowStride), u.base, Int64(x.rows), Int64(x.cols))
+    }
+
+    /// out[0][r] = Σ_c |x[r][c]| (f32, the canonical lane order).
+    static func l1Norms(out: MatrixView, _ x: ConstMatrixView) {
+        assert(out.rows == 1 && out.cols == x.rows)
+        fdk_l1_norm_rows(out.base, x.base, Int64(x.rowStride), Int64(x.rows), Int64(x.cols))
+    }
+
+    /// CDPruner's greedy step over the rows of x (factors' rows and d2, quality aligned with
+    /// them): see fdk_dpp_update. `pickFactors` is the picked token's factor row.
+    static func dppUpdate(d2: UnsafeMutablePointer<Double>, factors: MatrixView, step: Int,
+                          pickFactors: UnsafePointer<Float>, _ x: ConstMatrixView, toward u: VectorView,
+                          quality: VectorView, pickQuality: Double, den: Double) {
+        assert(factors.rows == x.rows && quality.count == x.rows && step < factors.cols)
+        fdk_dpp_update(d2, factors.base, Int64(factors.rowStride), Int64(step), pickFactors, x.base,
+                       Int64(x.rowStride), u.base, quality.base, pickQuality, den, Int64(x.rows), Int64(x.cols))
+    }
+
+    /// The index of the largest of v[0 ..< n] (f64), the lowest index on ties (no NaN).
+    static func argmax(_ v: UnsafePointer<Double>, count n: Int) -> Int {
+        assert(n >= 1)
+        return Int(fdk_argmax_f64(v, Int64(n)))
+    }
+
     /// The index of the largest value, the lowest index on ties (no NaN).
     static func argmax(_ v: MatrixView) -> Int {
         assert(v.rows == 1 && v.cols >= 1)

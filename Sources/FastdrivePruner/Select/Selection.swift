@@ -25,6 +25,11 @@ enum Selection {
             Uniform.select(n: n, k: k, into: out)
         case .random:
             RandomSelection.select(n: n, k: k, seed: request.seed, scratch: scratch, into: out)
+        case .dart:
+            Dart.select(n: n, request: request, scratch: scratch, passes: passes, into: out)
+        case .cdPruner:
+            CDPruner.select(n: n, k: k, aux: request.aux!, theta: request.relevanceTheta, scratch: scratch,
+                            passes: passes, into: out)
         }
     }
 }

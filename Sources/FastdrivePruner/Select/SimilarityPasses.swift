@@ -8,7 +8,17 @@
 /// Like ForwardPass, each pass hands the pool one immutable description of itself (`Run`), and
 /// every task starts in `run(task:worker:)`.
 final class SimilarityPasses: ParallelJob {
-    private enum Pass { case nearest, matrix, minDistance }
+    private enum Pass { case nearest, matrix, minDistance, dots, dpp }
+
+    /// CDPruner's greedy step (see Kernels.dppUpdate): what the rows are updated against.
+    private struct DPPStep {
+        let d2: UnsafeMutablePointer<Double>
+        let factors: MatrixView
+        let step: Int
+        let pick: Int
+        let quality: VectorView
+        let den: Double
+    }
 
     /// One pass: what it reads and writes, and how it is split.
     private struct Run {
@@ -16,7 +26,8 @@ final class SimilarityPasses: ParallelJob {
         let x: ConstMatrixView
         let target: MatrixView?
         let toward: VectorView?
-        /// Gram chunks, or row slices for minDistance.
+        var dpp: DPPStep? = nil
+        /// Gram chunks, or row slices for minDistance, dots and dpp.
         let tasks: Int
         let rowsPerTask: Int
     }
@@ -60,6 +71,23 @@ final class SimilarityPasses: ParallelJob {
     /// without writing its output when told to.
     func shouldStop() -> Bool { abort.shouldStop() }
 
+    /// out[0][r] = x[r]·u for every row (DART's cosines to one pivot).
+    func dots(_ out: MatrixView, _ x: ConstMatrixView, toward u: VectorView) {
+        start(Run(pass: .dots, x: x, target: out, toward: u, tasks: pool.threadCount,
+                  rowsPerTask: (x.rows + pool.threadCount - 1) / pool.threadCount))
+    }
+
+    /// CDPruner's step `step` after picking `pick`: every unpicked row r (d2[r] != −∞) gets
+    /// e = (q[pick]·(x[pick]·x[r])·q[r] − factors[pick][0..<step]·factors[r][0..<step]) / den,
+    /// factors[r][step] = e, d2[r] −= e².
+    func dppStep(d2: UnsafeMutablePointer<Double>, factors: MatrixView, step: Int, pick: Int, quality: VectorView,
+                 den: Double, _ x: ConstMatrixView) {
+        var run = Run(pass: .dpp, x: x, target: nil, toward: x.row(pick), tasks: pool.threadCount,
+                      rowsPerTask: (x.rows + pool.threadCount - 1) / pool.threadCount)
+        run.dpp = DPPStep(d2: d2, factors: factors, step: step, pick: pick, quality: quality, den: den)
+        start(run)
+    }
+
     private func start(_ run: Run) {
         current = run
         pool.run(tasks: run.tasks, self)
@@ -84,6 +112,19 @@ final class SimilarityPasses: ParallelJob {
             let r0 = task * run.rowsPerTask, count = min(run.rowsPerTask, x.rows - r0)
             guard count > 0 else { return }
             Kernels.updateMinDistance(target.columns(r0, count), x.rows(r0, count), toward: toward)
+        case .dots:
+            guard let target = run.target, let toward = run.toward else { return }
+            let r0 = task * run.rowsPerTask, count = min(run.rowsPerTask, x.rows - r0)
+            guard count > 0 else { return }
+            Kernels.dots(out: target.columns(r0, count), x.rows(r0, count), toward: toward)
+        case .dpp:
+            guard let s = run.dpp, let toward = run.toward else { return }
+            let r0 = task * run.rowsPerTask, count = min(run.rowsPerTask, x.rows - r0)
+            guard count > 0 else { return }
+            Kernels.dppUpdate(d2: s.d2 + r0, factors: s.factors.rows(r0, count), step: s.step,
+                              pickFactors: s.factors.base + s.pick * s.factors.rowStride, x.rows(r0, count),
+                              toward: toward, quality: s.quality.elements(r0, count), pickQuality: Double(s.quality[s.pick]),
+                              den: s.den)
         }
     }
 }

@@ -1,11 +1,14 @@
-"""NumPy token-selection policies to compare against: top-K, DivPrune, uniform, random, norm, oracle.
+"""NumPy token-selection policies to compare against: top-K, DivPrune, DART, CDPruner, uniform,
+random, norm, oracle.
 
 Every policy returns K kept indices in ascending order, like the runtime's top-K (docs/model.md).
+DART and CDPruner are the runtime's own float64 references (fastdrive_pruner.reference.policies).
 """
 
 from __future__ import annotations
 
 import numpy as np
+from fastdrive_pruner.reference import policies as _industrial
 
 
 def keep_count(n: int, keep_ratio: float) -> int:
@@ -26,6 +29,25 @@ def uniform(n: int, k: int) -> np.ndarray:
 
 def random_keep(n: int, k: int, rng: np.random.Generator) -> np.ndarray:
     return np.sort(rng.choice(n, size=k, replace=False))
+
+
+def dart(tokens: np.ndarray, k: int) -> np.ndarray:
+    """DART (TensorRT-Edge-LLM's pruner) with its defaults: 4 L1-norm pivots, no text pivots."""
+    return np.asarray(_industrial.dart(tokens, k, margins=False), dtype=np.int64)
+
+
+def standout_relevance(tokens: np.ndarray) -> np.ndarray:
+    """CDPruner's relevance when there is no instruction: -cos(token, the frame's mean token)."""
+    x = tokens / np.maximum(np.linalg.norm(tokens, axis=1, keepdims=True), 1e-12)
+    m = tokens.mean(axis=0)
+    return -(x @ (m / max(float(np.linalg.norm(m)), 1e-12)))
+
+
+def cdpruner(tokens: np.ndarray, k: int, relevance: np.ndarray | None = None, theta: float = 0.5) -> np.ndarray:
+    """CDPruner (OpenVINO GenAI's pruner): conditional-DPP greedy MAP; relevance defaults to
+    :func:`standout_relevance` (synthetic scenes carry no instruction), θ = 0.5."""
+    rel = standout_relevance(tokens) if relevance is None else relevance
+    return np.asarray(_industrial.cdpruner(tokens, rel, k, theta, margins=False), dtype=np.int64)
 
 
 def norm(tokens: np.ndarray, k: int) -> np.ndarray:

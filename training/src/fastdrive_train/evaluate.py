@@ -14,7 +14,7 @@ from .encoders import VisionEncoder
 from .pruner import ReconPruner
 
 PRUNING_RATIOS = (0.25, 0.5, 0.75)
-METHODS = ("reconpruner", "divprune", "uniform", "random", "norm", "oracle")
+METHODS = ("reconpruner", "divprune", "dart", "cdpruner", "uniform", "random", "norm", "oracle")
 
 
 @torch.no_grad()
@@ -54,6 +54,10 @@ def evaluate(
                     kept = baselines.topk(scores, k)
                 elif m == "divprune":
                     kept = baselines.divprune(tokens, k)
+                elif m == "dart":
+                    kept = baselines.dart(tokens, k)
+                elif m == "cdpruner":
+                    kept = baselines.cdpruner(tokens, k)
                 elif m == "uniform":
                     kept = baselines.uniform(n, k)
                 elif m == "random":
