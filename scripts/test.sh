@@ -50,6 +50,7 @@ step "release build" swift build -c release
 step "C: zero allocations in score/topk/batch/select" c_tests
 step "full-size parity, f32" "$py" scripts/check_full_size.py --dir "$work/full"
 step "full-size top-K, bf16 compute" "$py" scripts/check_full_size.py --dir "$work/full" --compute bf16
+step "full-size top-K, int8 compute" "$py" scripts/check_full_size.py --dir "$work/full" --compute int8
 step "cmake" cmake_tests
 step "packaging: sdist, wheels, auditwheel, new venv outside the repo, trainer" \
     Tests/packaging/check_wheel.sh "$py" "$work/packaging"
