@@ -127,7 +127,9 @@ int main(int argc, char **argv) {
         run(argv[i], 2, FASTDRIVE_F16, 5, FASTDRIVE_F32);
         run(argv[i], 1, FASTDRIVE_F32, 0, FASTDRIVE_BF16);  /* compute = bf16, 1 and 2 threads */
         run(argv[i], 2, FASTDRIVE_F16, 5, FASTDRIVE_BF16);
-        cases += 4;
+        run(argv[i], 1, FASTDRIVE_F32, 0, FASTDRIVE_INT8);  /* compute = int8, 1 and 2 threads */
+        run(argv[i], 2, FASTDRIVE_BF16, 3, FASTDRIVE_INT8);
+        cases += 6;
     }
     printf("%d passed, %d failed\n", cases - failures, failures);
     return failures ? 1 : 0;
