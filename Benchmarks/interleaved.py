@@ -43,9 +43,23 @@ def quantized_onnx(model: Path) -> Path:
     """model's dynamic int8 twin, made once (per-channel weights, the quantizer's defaults otherwise)."""
     out = model.with_name(model.stem + ".int8.onnx")
     if not out.exists():
+        import onnx
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        quantize_dynamic(str(model), str(out), per_channel=True, weight_type=QuantType.QInt8)
+        # The linear layers: MatMuls whose weight is a 2-D initializer. The scorer's 1-D weight
+        # stays f32 (as ours does), and onnxruntime's DynamicQuantizeMatMul mis-shapes a 1-D B.
+        g = onnx.load(str(model), load_external_data=False).graph
+        dims = {t.name: len(t.dims) for t in g.initializer}
+        linear = [nd.name for nd in g.node if nd.op_type == "MatMul" and dims.get(nd.input[1]) == 2]
+        tmp = model.with_name(model.stem + ".int8.tmp.onnx")
+        quantize_dynamic(str(model), str(tmp), per_channel=True, weight_type=QuantType.QInt8,
+                         nodes_to_quantize=linear)
+        # The quantizer keeps the exporter's intermediate shape annotations, some with the trace's
+        # sizes; onnxruntime's buffer planner trusts them and fails at another N. Drop them.
+        q = onnx.load(str(tmp))
+        del q.graph.value_info[:]
+        onnx.save(q, str(out))
+        tmp.unlink()
     return out
 
 

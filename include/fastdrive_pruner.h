@@ -31,7 +31,7 @@
  * element-wise by the query's output: S_i = (H_{i+1} ⊙ H_0)·w + b. Scores are raw (no sigmoid);
  * higher means more foreground, and only their order matters. With F32 compute they agree with
  * transformers' Qwen2_5_VLDecoderLayer on the same weights within 1e-3·max(1, max|S|); with BF16
- * compute at least 97 % of the top-N/2 set agrees. Keep the host's own tokens at the kept
+ * or INT8 compute at least 97 % of the top-N/2 set agrees. Keep the host's own tokens at the kept
  * indices, not anything the pruner computed. (Full definition: docs/model.md in the source.)
  *
  * ---- Tokens and the grid ----
