@@ -42,7 +42,7 @@ IMPLS = ("ours_f32", "ours_bf16", "ours_int8", "ort_f32", "ort_int8", "torch_int
 def quantized_onnx(model: Path) -> Path:
     """model's dynamic int8 twin, made once (per-channel weights, the quantizer's defaults otherwise)."""
     out = model.with_name(model.stem + ".int8.onnx")
-    if not out.exists():
+    if not out.exists() or out.stat().st_mtime < model.stat().st_mtime:
         import onnx
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
