@@ -8,7 +8,8 @@ taken within a round. Reports per contender the fastest and the median run, and 
 ratio of fastest runs and the median of the per-round ratios, plus each one's top-N/2 overlap with
 our f32 scores. Nothing here is API.
 
-    .venv/bin/python Benchmarks/interleaved.py --weights full.safetensors --ns 256,512,3249 --threads 2 --rounds 7
+    .venv/bin/python Benchmarks/interleaved.py --weights full.safetensors --onnx pruner.onnx --ns 256,512,3249 \
+        --threads 2 --rounds 5 --json Benchmarks/results/interleaved.json --png Benchmarks/results/interleaved.png
 
 Contenders (--impls): ours_f32, ours_bf16, ours_int8 (the Python package over the release library,
 FASTDRIVE_PRUNER_LIB), ort_f32 (the exported module, onnx_ort.py's model), ort_int8 (that model after
@@ -235,9 +236,39 @@ def table(doc: dict) -> str:
     return "\n".join(lines)
 
 
+def plot(doc: dict, path: Path) -> None:
+    """Fastest and median latency vs N per contender (log-log), from the interleaved rounds."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    ns = sorted(int(n) for n in doc["ns"])
+    style = {"ours_f32": ("C0", "o", "-"), "ours_bf16": ("C0", "s", "--"), "ours_int8": ("C0", "*", ":"),
+             "torch_int8": ("C3", "<", ":"), "ort_f32": ("C2", "D", "-"), "ort_int8": ("C2", "d", ":")}
+    fig, ax = plt.subplots(figsize=(7.5, 4.8))
+    for impl in doc["ns"][str(ns[0])]:
+        color, marker, ls = style.get(impl, ("C7", ".", "-"))
+        fast = [doc["ns"][str(n)][impl]["ms_fastest"] / 1e3 for n in ns]
+        med = [doc["ns"][str(n)][impl]["ms_median"] / 1e3 for n in ns]
+        ax.plot(ns, fast, color=color, marker=marker, ls=ls, lw=2, ms=7, label=f"{impl} (fastest; bar: median)")
+        ax.vlines(ns, fast, med, color=color, lw=1, alpha=0.6)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    ax.set_xticks(ns, [str(n) for n in ns])
+    ax.set_xlabel("tokens per frame N")
+    ax.set_ylabel("seconds per frame")
+    ax.set_title(f"interleaved, {doc['threads']} threads, {doc['rounds']} rounds\n{doc['machine']}, "
+                 f"load average {doc['load_average_before'][0]:.1f} before", fontsize=9)
+    ax.grid(True, which="both", alpha=0.3)
+    ax.legend(fontsize=8)
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+
+
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("--weights", required=True, help="full-size weights (attention = bidirectional)")
+    ap.add_argument("--weights", default="", help="full-size weights (attention = bidirectional)")
     ap.add_argument("--ns", default="3249")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--rounds", type=int, default=7)
@@ -245,13 +276,17 @@ def main(argv=None) -> int:
     ap.add_argument("--onnx", default="", help="onnx_ort.py export's model (needed by ort_*)")
     ap.add_argument("--workdir", default=str(BENCH.parent / ".build" / "bench-interleaved"))
     ap.add_argument("--json", default="", help="also write the results here")
+    ap.add_argument("--png", default="", help="also draw latency vs N here")
+    ap.add_argument("--from-json", default="", help="only remake the tables (and --png) from an earlier --json")
     ap.add_argument("--worker", default="", help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.worker:
         args.impl = args.worker
         return worker(args)
-    doc = drive(args)
-    if args.json:
+    doc = json.loads(Path(args.from_json).read_text()) if args.from_json else drive(args)
+    if args.png:
+        plot(doc, Path(args.png))
+    if args.json and not args.from_json:
         Path(args.json).write_text(json.dumps(doc, indent=1))
     print(table(doc))
     return 0
