@@ -10,9 +10,12 @@ import numpy as np
 LABELS = {
     "ours_f32": "fastdrive-pruner f32",
     "ours_bf16": "fastdrive-pruner bf16",
+    "ours_int8": "fastdrive-pruner int8",
     "torch_f32": "PyTorch eager f32",
     "torch_bf16": "PyTorch eager bf16",
+    "torch_int8": "PyTorch dynamic int8",
     "ort_f32": "ONNX Runtime f32",
+    "ort_int8": "ONNX Runtime dynamic int8",
 }
 ORDER = list(LABELS)
 
@@ -128,6 +131,21 @@ def targets(records: list, n: int) -> list:
         ov = b.get("check", {}).get("topk_overlap_half")
         if ov is not None:
             add("ours bf16 top-N/2 overlap", f"{ov:.3f}", "≥ 0.97", ov >= 0.97)
+    if "ours_int8" in get:
+        i = get["ours_int8"]
+        if "ours_bf16" in get:
+            x = get["ours_bf16"]["ms_median"] / i["ms_median"]
+            add("ours int8 speed-up over ours bf16 (sequential steps; interleaved.py for the ratio)", f"{x:.2f}×",
+                "≥ 1.6×", x >= 1.6)
+        peers = [get[k] for k in ("ort_int8", "torch_int8") if k in get]
+        if peers:
+            best = min(peers, key=lambda r: r["ms_median"])
+            x = best["ms_median"] / i["ms_median"]
+            add(f"ours int8 speed-up over the faster quantized peer ({LABELS[best['key']]})", f"{x:.2f}×", "≥ 1.3×",
+                x >= 1.3)
+        ov = i.get("check", {}).get("topk_overlap_half")
+        if ov is not None:
+            add("ours int8 top-N/2 overlap", f"{ov:.3f}", "≥ 0.97", ov >= 0.97)
     return out
 
 
@@ -138,8 +156,9 @@ def plot(records: list, ns: list, path: Path, title: str) -> None:
     import matplotlib.pyplot as plt
     from matplotlib.ticker import FuncFormatter, LogLocator, NullFormatter
 
-    style = {"ours_f32": ("C0", "o", "-"), "ours_bf16": ("C0", "s", "--"), "torch_f32": ("C3", "^", "-"),
-             "torch_bf16": ("C3", "v", "--"), "ort_f32": ("C2", "D", "-")}
+    style = {"ours_f32": ("C0", "o", "-"), "ours_bf16": ("C0", "s", "--"), "ours_int8": ("C0", "*", ":"),
+             "torch_f32": ("C3", "^", "-"), "torch_bf16": ("C3", "v", "--"), "torch_int8": ("C3", "<", ":"),
+             "ort_f32": ("C2", "D", "-"), "ort_int8": ("C2", "d", ":")}
     fig, (ax1, ax2) = plt.subplots(1, 2, figsize=(13, 5.2), dpi=110)
     for key in ORDER:
         pts = sorted((r["n_tokens"], r["ms_median"], r["gflops"]) for r in records

@@ -8,8 +8,10 @@ and writes results/latest.json and results/latency_vs_n.png. Nothing in Benchmar
     .venv/bin/python Benchmarks/run_all.py --quick              # smoke test: N = 256, 512, 2 runs
 
 Steps: build (swift build -c release --traits BenchHooks into .build/bench) -> weights (init --config full, seed 0, cached in --workdir)
--> tokens (numpy seed 0, N(0,1)) -> reference scores (untimed) -> ours f32 -> ours bf16 (n/a if the CLI
-has no --compute bf16) -> PyTorch eager f32 -> PyTorch eager bf16 -> ONNX export (cached) -> ONNX Runtime.
+-> tokens (numpy seed 0, N(0,1)) -> reference scores (untimed) -> ours f32 -> ours bf16 -> ours int8 (n/a if the CLI
+has no such --compute) -> PyTorch eager f32 -> bf16 -> dynamic int8 -> ONNX export (cached) -> ONNX Runtime f32 ->
+its dynamic int8 quantization. Ratios between these sequential steps carry the machine's drift; for ratios
+that must hold on a shared machine use interleaved.py (all contenders loaded, timed round-robin).
 """
 from __future__ import annotations
 
@@ -191,7 +193,8 @@ def step_torch(weights: Path, ns: list, tokens_dir: Path, scores_dir: Path, dtyp
     return peer_records(f"torch_{dtype}", r, ns)
 
 
-def step_ort(weights: Path, ns: list, tokens_dir: Path, scores_dir: Path) -> list:
+def step_ort(weights: Path, ns: list, tokens_dir: Path, scores_dir: Path, dtype: str = "f32") -> list:
+    key = f"ort_{dtype}"
     model = Path(ARGS.workdir) / "onnx" / "pruner.onnx"
     stamp = model.with_suffix(".source.json")
     st = weights.stat()
@@ -204,15 +207,16 @@ def step_ort(weights: Path, ns: list, tokens_dir: Path, scores_dir: Path) -> lis
         if r["rc"] != 0:
             why = first_error(r["stderr"])
             log(f"ONNX export failed: {why}")
-            return [{"key": "ort_f32", "n_tokens": n, "dtype": "f32", "status": "failed", "note": f"export: {why}"}
+            return [{"key": key, "n_tokens": n, "dtype": dtype, "status": "failed", "note": f"export: {why}"}
                     for n in ns]
         stamp.write_text(json.dumps(want))
-    log(f"{LABELS['ort_f32']}: one process for N = {ns}")
+    log(f"{LABELS[key]}: one process for N = {ns}")
     r = run_child([sys.executable, PEERS / "onnx_ort.py", "run", "--model", model, "--weights", weights,
                    "--ns", ",".join(map(str, ns)), "--threads", ARGS.threads, "--runs", ARGS.runs,
-                   "--max-seconds", ARGS.max_seconds, "--tokens-dir", tokens_dir, "--scores-dir", scores_dir],
+                   "--max-seconds", ARGS.max_seconds, "--tokens-dir", tokens_dir, "--scores-dir", scores_dir,
+                   *(["--int8"] if dtype == "int8" else [])],
                   env=python_env(), timeout=ARGS.child_timeout * len(ns))
-    return peer_records("ort_f32", r, ns)
+    return peer_records(key, r, ns)
 
 
 def step_reference(weights: Path, ns: list, tokens_dir: Path, scores_dir: Path) -> None:
@@ -324,7 +328,7 @@ def measure() -> dict:
         elif key.startswith("torch_"):
             records += timed(key, step_torch, weights, ns, tokens_dir, scores_dir, key.split("_")[1])
         else:
-            records += timed(key, step_ort, weights, ns, tokens_dir, scores_dir)
+            records += timed(key, step_ort, weights, ns, tokens_dir, scores_dir, key.split("_")[1])
 
     for r in records:
         check(r, scores_dir)

@@ -31,7 +31,7 @@
  * element-wise by the query's output: S_i = (H_{i+1} ⊙ H_0)·w + b. Scores are raw (no sigmoid);
  * higher means more foreground, and only their order matters. With F32 compute they agree with
  * transformers' Qwen2_5_VLDecoderLayer on the same weights within 1e-3·max(1, max|S|); with BF16
- * compute at least 97 % of the top-N/2 set agrees. Keep the host's own tokens at the kept
+ * or INT8 compute at least 97 % of the top-N/2 set agrees. Keep the host's own tokens at the kept
  * indices, not anything the pruner computed. (Full definition: docs/model.md in the source.)
  *
  * ---- Tokens and the grid ----
@@ -216,7 +216,7 @@ typedef enum fastdrive_status {
     FASTDRIVE_ERR_CAPACITY = 5,          /* more tokens (or scores) than the handle's max_tokens */
     FASTDRIVE_ERR_NON_FINITE = 6,        /* NaN or Inf in the input tokens; NaN in scores given to topk or from f32 overflow inside the layer */
     FASTDRIVE_ERR_OUT_OF_MEMORY = 7,     /* plan or converted weights exceed the machine's memory; allocation or thread start failed */
-    FASTDRIVE_ERR_UNSUPPORTED = 8,       /* a compute type this CPU cannot run (BF16 without AVX512_BF16; F16) */
+    FASTDRIVE_ERR_UNSUPPORTED = 8,       /* a compute type this CPU cannot run (BF16 without AVX512_BF16; INT8 without AVX512-VNNI; F16) */
     FASTDRIVE_ERR_INTERNAL = 9,          /* a broken internal invariant: a bug, please report it */
     FASTDRIVE_ERR_ABORTED = 10           /* @since 1.1: the host stopped the call (abort callback or
                                             fastdrive_pruner_request_abort); the handle stays usable */
@@ -226,7 +226,10 @@ typedef enum fastdrive_status {
 typedef enum fastdrive_dtype {
     FASTDRIVE_F32 = 0,   /* IEEE binary32 */
     FASTDRIVE_F16 = 1,   /* IEEE binary16 */
-    FASTDRIVE_BF16 = 2   /* bfloat16: the upper 16 bits of a binary32 */
+    FASTDRIVE_BF16 = 2,  /* bfloat16: the upper 16 bits of a binary32 */
+    FASTDRIVE_INT8 = 3   /* a compute type only (options.compute), never tokens' dtype: linear layers
+                            with int8 weights and u8 activations, see fastdrive_pruner_options.
+                            @since 1.1 */
 } fastdrive_dtype;
 
 /** Positions inside the pruner layer (weight-file key `rope`; reported by fastdrive_pruner_describe). */
@@ -292,7 +295,14 @@ typedef struct fastdrive_pruner_options {
                                     by its cgroup CPU quota rounded up (cpu.max, cpu.cfs_quota_us), >= 1 */
     fastdrive_dtype compute;     /* FASTDRIVE_F32 (default) or FASTDRIVE_BF16: every GEMM in bf16 with f32
                                     accumulation (weights converted once at create), norms and
-                                    softmax in f32; needs AVX512_BF16, else FASTDRIVE_ERR_UNSUPPORTED */
+                                    softmax in f32; needs AVX512_BF16, else FASTDRIVE_ERR_UNSUPPORTED.
+                                    FASTDRIVE_INT8 (@since 1.1): the linear layers in int8, weights
+                                    quantized once at create (symmetric, per output channel),
+                                    each call's activations per row (asymmetric u8), int32
+                                    accumulation; attention in bf16 when the CPU has AVX512_BF16,
+                                    else f32; norms, softmax and the scorer in f32. Needs
+                                    AVX512-VNNI, else FASTDRIVE_ERR_UNSUPPORTED */
+
     /* @since 1.1 (struct_size >= 40) */
     fastdrive_abort_callback abort_callback;  /* NULL = none; see fastdrive_abort_callback */
     void *abort_user_data;       /* passed to abort_callback; borrowed for the handle's life */

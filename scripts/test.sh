@@ -54,6 +54,7 @@ step "release build" swift build -c release
 step "C: zero allocations in score/topk/batch/select; abort, load, BLAS threads; a 1.0 host binary" c_tests
 step "full-size parity, f32" "$py" scripts/check_full_size.py --dir "$work/full"
 step "full-size top-K, bf16 compute" "$py" scripts/check_full_size.py --dir "$work/full" --compute bf16
+step "full-size top-K, int8 compute" "$py" scripts/check_full_size.py --dir "$work/full" --compute int8
 step "cmake" cmake_tests
 step "packaging: sdist, wheels, auditwheel, new venv outside the repo, trainer" \
     Tests/packaging/check_wheel.sh "$py" "$work/packaging"
@@ -63,6 +64,7 @@ step "python package + Qwen2.5-VL integration" "$py" -m pytest -q python/tests
 step "llama.cpp + libmtmd: example vs llama.cpp's own path and transformers" \
     bash -c "scripts/build_llamacpp.sh >/dev/null && '$py' -m pytest -q Tests/llamacpp"
 step "trainer (+ export checked by the runtime)" bash -c "'$py' -m pip install -q -e 'training[test]' && '$py' -m pytest -q training/tests"
+step "int8 compute on the trained pruner: recall within 0.005 of f32, score errors" "$py" scripts/check_int8_quality.py
 step "reliability: misuse, threads, fork, C++ wrapper, ASan, TSan, valgrind, create/destroy" scripts/sanitize.sh
 step "CLI: regressions (bad input is exit 1/64, never a signal)" "$py" -m pytest -q Tests/cli
 step "fuzz (short pass): weight files, .npy files, command line" scripts/fuzz.sh 60 create npy=20 cli=30

@@ -70,7 +70,14 @@ def run(args) -> int:
     so.inter_op_num_threads = 1
     so.execution_mode = ort.ExecutionMode.ORT_SEQUENTIAL
     so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
-    sess = ort.InferenceSession(args.model, sess_options=so, providers=["CPUExecutionProvider"])
+    model = args.model
+    if args.int8:  # the same exported model after onnxruntime's dynamic quantization (made once, cached)
+        sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+        from interleaved import quantized_onnx
+
+        model = str(quantized_onnx(Path(args.model)))
+    key = "ort_int8" if args.int8 else "ort_f32"
+    sess = ort.InferenceSession(model, sess_options=so, providers=["CPUExecutionProvider"])
     C.release_freed_memory()
     for n in C.parse_ns(args.ns):
         grid = C.grid_for(n)
@@ -79,10 +86,10 @@ def run(args) -> int:
         C.reset_peak_rss()
         samples, out = C.time_runs(lambda: sess.run(["scores"], feed)[0], args.runs, args.max_seconds)
         rss = C.peak_rss_mb()
-        C.save_scores(args.scores_dir, "ort_f32", n, np.asarray(out, np.float32))
+        C.save_scores(args.scores_dir, key, n, np.asarray(out, np.float32))
         stats = C.summarize(samples)
         C.emit({
-            "case": "onnx_ort", "n_tokens": n, "dim": d, "dtype": "f32", "threads": args.threads,
+            "case": "onnx_ort", "n_tokens": n, "dim": d, "dtype": "int8" if args.int8 else "f32", "threads": args.threads,
             **stats, "gflops": C.frame_flops(config, n) / (stats["ms_median"] / 1e3) / 1e9,
             "runs": len(samples), "rss_peak_mb": rss, "grid": list(grid),
             "impl": f"onnxruntime {ort.__version__} CPUExecutionProvider", "machine": C.machine(),
@@ -106,6 +113,7 @@ def main(argv=None) -> int:
     r.add_argument("--max-seconds", type=float, default=120.0)
     r.add_argument("--tokens-dir", default="")
     r.add_argument("--scores-dir", default="")
+    r.add_argument("--int8", action="store_true", help="quantize_dynamic (per-channel) the model first")
     args = ap.parse_args(argv)
     return export(args) if args.cmd == "export" else run(args)
 

@@ -1,4 +1,5 @@
-# torch_eager.py — peer: transformers' Qwen2_5_VLDecoderLayer + fusion + scorer in PyTorch eager (f32 or bf16).
+# torch_eager.py — peer: transformers' Qwen2_5_VLDecoderLayer + fusion + scorer in PyTorch eager (f32, bf16, or
+# int8: torch.ao.quantization.quantize_dynamic of every nn.Linear, per-channel s8 weights).
 """Prints one JSON line per N in the schema of `fastdrive-pruner bench --json`.
 
 Timed: the module's forward only (query concat, decoder layer, Hadamard fusion, scorer), under
@@ -23,7 +24,7 @@ def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--weights", required=True)
     ap.add_argument("--ns", default="3249", help="comma-separated token counts")
-    ap.add_argument("--dtype", choices=("f32", "bf16"), default="f32")
+    ap.add_argument("--dtype", choices=("f32", "bf16", "int8"), default="f32")
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--runs", type=int, default=5, help="timed runs after one warm-up")
     ap.add_argument("--max-seconds", type=float, default=120.0, help="cap on timed seconds per N (>= 3 runs)")
@@ -38,8 +39,12 @@ def main(argv=None) -> int:
     torch.set_num_interop_threads(1)
     from fastdrive_pruner.reference import transformers_layer
 
-    dt = {"f32": torch.float32, "bf16": torch.bfloat16}[args.dtype]
+    dt = {"f32": torch.float32, "bf16": torch.bfloat16, "int8": torch.float32}[args.dtype]
     config, module, rotary = C.load_torch_module(args.weights, dt)
+    if args.dtype == "int8":
+        from torch.ao.quantization import per_channel_dynamic_qconfig, quantize_dynamic
+
+        module = quantize_dynamic(module, {torch.nn.Linear: per_channel_dynamic_qconfig}, dtype=torch.qint8)
     d = config["hidden_size"]
     for n in C.parse_ns(args.ns):
         grid = C.grid_for(n)
@@ -55,7 +60,8 @@ def main(argv=None) -> int:
             "case": "torch_eager", "n_tokens": n, "dim": d, "dtype": args.dtype, "threads": torch.get_num_threads(),
             **stats, "gflops": C.frame_flops(config, n) / (stats["ms_median"] / 1e3) / 1e9,
             "runs": len(samples), "rss_peak_mb": rss, "grid": list(grid),
-            "impl": f"PyTorch {torch.__version__} eager (transformers Qwen2_5_VLDecoderLayer)", "machine": C.machine(),
+            "impl": f"PyTorch {torch.__version__} eager (transformers Qwen2_5_VLDecoderLayer)"
+                    + (", quantize_dynamic per-channel qint8" if args.dtype == "int8" else ""), "machine": C.machine(),
         })
     return 0
 

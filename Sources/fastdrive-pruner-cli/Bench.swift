@@ -17,7 +17,7 @@ struct Bench: ParsableCommand {
     var tokens: Int = 3249
     @Option(help: "Worker threads (0 = all cores).")
     var threads: UInt32 = 0
-    @Option(help: "Compute precision: f32 or bf16.")
+    @Option(help: "Compute precision: f32, bf16 or int8.")
     var compute: Compute = .f32
     @Option(help: "Timed runs (after one warm-up).")
     var runs: Int = 5

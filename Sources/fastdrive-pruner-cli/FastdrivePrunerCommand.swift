@@ -31,7 +31,7 @@ struct LoadOptions: ParsableArguments {
     @Option(help: "Token capacity of the handle (0 = the number of tokens given).")
     var maxTokens: UInt32 = 0
 
-    @Option(help: "Compute precision: f32, or bf16 (GEMMs in bf16 with f32 accumulation; needs AVX512_BF16).")
+    @Option(help: "Compute precision: f32; bf16 (GEMMs in bf16 with f32 accumulation; needs AVX512_BF16); or int8 (linear layers in int8 with int32 accumulation; needs AVX512-VNNI).")
     var compute: Compute = .f32
 }
 
@@ -46,8 +46,14 @@ struct TokenOptions: ParsableArguments {
 
 /// The compute precision option, as fastdrive_dtype.
 enum Compute: String, ExpressibleByArgument {
-    case f32, bf16
-    var dtype: fastdrive_dtype { self == .bf16 ? FASTDRIVE_BF16 : FASTDRIVE_F32 }
+    case f32, bf16, int8
+    var dtype: fastdrive_dtype {
+        switch self {
+        case .f32: FASTDRIVE_F32
+        case .bf16: FASTDRIVE_BF16
+        case .int8: FASTDRIVE_INT8
+        }
+    }
 }
 
 /// A token grid given as HxW: both sides in 1 ... Int32.max (fastdrive_tokens' int32 fields).

@@ -162,6 +162,9 @@ int main(int argc, char **argv) {
         run(argv[i], 2, FASTDRIVE_F16, 5, FASTDRIVE_BF16, 0);
         run(argv[i], 2, FASTDRIVE_F32, 0, FASTDRIVE_F32, 1);   /* abort callback, aborted calls between */
         run(argv[i], 2, FASTDRIVE_F32, 0, FASTDRIVE_BF16, 1);
+        run(argv[i], 1, FASTDRIVE_F32, 0, FASTDRIVE_INT8, 0);  /* compute = int8, 1 and 2 threads */
+        run(argv[i], 2, FASTDRIVE_BF16, 3, FASTDRIVE_INT8, 0);
+        run(argv[i], 2, FASTDRIVE_F32, 0, FASTDRIVE_INT8, 1);
         cases += 6;
     }
     printf("%d passed, %d failed\n", cases - failures, failures);

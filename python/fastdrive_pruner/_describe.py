@@ -19,7 +19,7 @@ __all__ = ["Described"]
 
 _ROPE_NAMES = {Rope.NONE: "none", Rope.ROPE_1D: "1d", Rope.MROPE: "mrope"}
 _ATTENTION_NAMES = {Attention.BIDIRECTIONAL: "bidirectional", Attention.CAUSAL: "causal"}
-_DTYPE_NAMES = {DType.F32: "f32", DType.F16: "f16", DType.BF16: "bf16"}
+_DTYPE_NAMES = {DType.F32: "f32", DType.F16: "f16", DType.BF16: "bf16", DType.INT8: "int8"}
 
 
 class Described:
@@ -118,7 +118,7 @@ class Described:
 
     @property
     def compute(self) -> str:
-        """Compute precision in use, ``"f32"`` or ``"bf16"``."""
+        """Compute precision in use, ``"f32"``, ``"bf16"`` or ``"int8"``."""
         v = self._described().compute
         return _DTYPE_NAMES.get(v, str(v))
 

@@ -93,6 +93,7 @@ class DType(enum.IntEnum):
     F32 = 0
     F16 = 1
     BF16 = 2
+    INT8 = 3  # a compute type only (since 1.1), never a token dtype
 
 
 class Rope(enum.IntEnum):

@@ -79,8 +79,8 @@ def _add_load_options(p: argparse.ArgumentParser) -> None:
     p.add_argument("tokens", help="tokens: [n_tokens, hidden_size] float32 or float16 .npy array")
     p.add_argument("--grid", type=_grid, metavar="HxW", help="token grid of the frame (needed for rope = mrope)")
     p.add_argument("--threads", type=int, default=0, metavar="N", help="worker threads (default 0 = every core)")
-    p.add_argument("--compute", choices=("f32", "bf16"), default="f32",
-                   help="compute precision (default f32; bf16 needs AVX512_BF16 and keeps the top-K, not every score bit)")
+    p.add_argument("--compute", choices=("f32", "bf16", "int8"), default="f32",
+                   help="compute precision (default f32; bf16 needs AVX512_BF16, int8 AVX512-VNNI; both keep the top-K, not every score bit)")
     p.add_argument("--max-tokens", type=_positive, metavar="N",
                    help="capacity of the pruner handle (default: the number of tokens given)")
 

@@ -71,7 +71,7 @@ Grid = Optional[Tuple[int, int]]
 _UINT32_MAX = 2**32 - 1
 _UINT64_MAX = 2**64 - 1
 _MAX_FRAMES = 64  # fastdrive_pruner_score_batch: n_frames 1 .. 64
-_COMPUTE = {"f32": DType.F32, "bf16": DType.BF16}
+_COMPUTE = {"f32": DType.F32, "bf16": DType.BF16, "int8": DType.INT8}
 _BLAS_THREADS = {"set_one": BLASThreads.SET_ONE, "restore": BLASThreads.RESTORE, "leave": BLASThreads.LEAVE}
 _f32p = ctypes.POINTER(ctypes.c_float)
 _i64p = ctypes.POINTER(ctypes.c_int64)
@@ -167,7 +167,8 @@ class Pruner(Described):
         max_tokens: capacity: the most tokens one call may score (the arena is planned for it).
         num_threads: worker threads, 0 = all cores (the :attr:`num_threads` attribute then
             says how many). ``threads=`` is the deprecated spelling.
-        compute: ``"f32"`` (default, the reference precision) or ``"bf16"``.
+        compute: ``"f32"`` (default, the reference precision), ``"bf16"`` (needs AVX512_BF16) or
+            ``"int8"`` (linear layers in int8, needs AVX512-VNNI; library 1.1 or later).
         mmap: True (default) maps the file and reads F32 weights in place (the file must not be
             rewritten while the Pruner lives); False reads it whole into memory at create, after
             which the file may change or vanish. Same scores either way.
@@ -219,7 +220,7 @@ class Pruner(Described):
         if isinstance(num_threads, bool) or not isinstance(num_threads, numbers.Integral) or not 0 <= num_threads <= _UINT32_MAX:
             raise InvalidArgumentError(f"num_threads must be an int >= 0 (0 = all cores), got {num_threads!r}")
         if compute not in _COMPUTE:
-            raise InvalidArgumentError(f"compute must be 'f32' or 'bf16', got {compute!r}")
+            raise InvalidArgumentError(f"compute must be 'f32', 'bf16' or 'int8', got {compute!r}")
         if not isinstance(mmap, bool):
             raise InvalidArgumentError(f"mmap must be True or False, got {mmap!r}")
         if blas_threads not in _BLAS_THREADS:

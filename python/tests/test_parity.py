@@ -78,16 +78,18 @@ def test_fresh_model_under_mrope_needs_the_grid(fresh_model) -> None:
         assert p.select(tokens, 3, policy="uniform").tolist() == [8, 24, 40]
 
 
-def test_bf16_compute_meets_spec_or_is_reported_unsupported(mrope_case) -> None:
-    """docs/model.md: bf16 compute keeps >= 97 % of the top-K at K = N/2; a build without it says UNSUPPORTED."""
+@pytest.mark.parametrize("compute, feature", [("bf16", "avx512_bf16"), ("int8", "avx512-vnni")])
+def test_reduced_precision_compute_meets_spec_or_is_reported_unsupported(mrope_case, compute, feature) -> None:
+    """docs/model.md: bf16 and int8 compute keep >= 97 % of the top-K at K = N/2; a CPU without
+    their instructions says UNSUPPORTED, naming what is missing."""
     path, tokens, ref, grid = mrope_case
     try:
-        p = Pruner(path, compute="bf16", num_threads=1)
+        p = Pruner(path, compute=compute, num_threads=1)
     except UnsupportedError as e:
-        assert e.status == 8 and "bf16" in str(e).lower()
+        assert e.status == 8 and feature in str(e).lower()
         return
     with p:
-        assert p.compute == "bf16"
+        assert p.compute == compute
         k = len(tokens) // 2
         got = set(p.topk(p.score(tokens, grid=grid), k).tolist())
         want = set(np.argsort(-ref, kind="stable")[:k].tolist())

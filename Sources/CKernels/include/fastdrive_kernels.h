@@ -147,6 +147,48 @@ void fdk_bf16_pack_rows(uint16_t *out, const float *a, int64_t lda, int64_t m, i
 void fdk_bf16_gemm(float *c, int64_t ldc, const uint16_t *a_packed, int64_t m, const uint16_t *w_packed,
                    int64_t n, int64_t k, int32_t accumulate);
 
+/* ---- int8 GEMM (gemm_int8.c) ----------------------------------------------------------- */
+
+/// Whether this CPU has AVX512-VNNI (the int8 compute path needs it).
+int fdk_int8_supported(void);
+
+/// Bytes of a packed [n × k] weight: 32-column panels of k quads of s8, then n_pad f32 scales,
+/// then n_pad int32 column sums (n_pad = n rounded up to 32).
+int64_t fdk_int8_packed_weight_bytes(int64_t n, int64_t k);
+
+/// Byte offsets of the scales and the column sums inside a packed [n × k] weight.
+int64_t fdk_int8_weight_scales_offset(int64_t n, int64_t k);
+int64_t fdk_int8_weight_sums_offset(int64_t n, int64_t k);
+
+/// Bytes of m quantized rows of k values (k padded to a multiple of 4).
+int64_t fdk_int8_packed_rows_bytes(int64_t m, int64_t k);
+
+/// Quantizes W[n][k] (stride ldw, PyTorch's [out, in]) symmetrically per output row j:
+/// qw = clamp(round(w / sw_j), ±127), sw_j = max|W[j]| / 127; packs it for fdk_int8_gemm.
+/// `out` must be 64-byte aligned (fdk_int8_packed_weight_bytes long).
+void fdk_int8_pack_weight(uint8_t *out, const float *w, int64_t ldw, int64_t n, int64_t k);
+
+/// Quantizes rows a[m][k] (stride lda) asymmetrically per row into packed u8 quads:
+/// qa = clamp(round(a / sa) + za, 0, 255), the range [min(a, 0), max(a, 0)] over 255 steps.
+/// The portable reference; fdk_int8_quantize_rows_fast gives the same bytes with AVX-512.
+void fdk_int8_quantize_rows(uint8_t *out, float *scales, int32_t *zero_points, const float *a, int64_t lda,
+                            int64_t m, int64_t k);
+void fdk_int8_quantize_rows_fast(uint8_t *out, float *scales, int32_t *zero_points, const float *a, int64_t lda,
+                                 int64_t m, int64_t k);
+
+/// c[m][n] (stride ldc) = sa_r · sw_j · (Σ qa·qw − za_r · Σ qw) (+ c when accumulate): A
+/// quantized by fdk_int8_quantize_rows*, W packed by fdk_int8_pack_weight, int32 accumulation.
+/// Only call when fdk_int8_supported(); k <= 66000 keeps the int32 sums exact.
+/// w_scales and w_sums are the packed weight's (fdk_int8_weight_*_offset), advanced by the same
+/// first column as w_packed's panel when multiplying by a slice of whole panels.
+void fdk_int8_gemm(float *c, int64_t ldc, const uint8_t *a_packed, const float *a_scales,
+                   const int32_t *a_zero_points, int64_t m, const uint8_t *w_packed, const float *w_scales,
+                   const int32_t *w_sums, int64_t n, int64_t k, int32_t accumulate);
+
+/// The same product's exact integer part, c[m][n] = Σ qa·qw − za_r · Σ qw (for tests).
+void fdk_int8_gemm_s32(int32_t *c, int64_t ldc, const uint8_t *a_packed, const int32_t *a_zero_points, int64_t m,
+                       const uint8_t *w_packed, const int32_t *w_sums, int64_t n, int64_t k);
+
 #ifdef __cplusplus
 }
 #endif

@@ -36,9 +36,9 @@ package struct PrunerOptions: @unchecked Sendable {
         if let known = ComputeType(rawValue: rawCompute) {
             compute = known
         } else if ElementType(rawValue: rawCompute) == .f16 {
-            throw .unsupported("compute = F16 is not available (F32 or BF16)")
+            throw .unsupported("compute = F16 is not available (F32, BF16 or INT8)")
         } else {
-            throw .invalidArgument("compute = \(rawCompute) is not FASTDRIVE_F32 or FASTDRIVE_BF16")
+            throw .invalidArgument("compute = \(rawCompute) is not FASTDRIVE_F32, FASTDRIVE_BF16 or FASTDRIVE_INT8")
         }
         guard let loading = WeightLoading(rawValue: rawLoading) else {
             throw .invalidArgument("load = \(rawLoading) is not FASTDRIVE_LOAD_MMAP or FASTDRIVE_LOAD_READ")
@@ -53,6 +53,10 @@ package struct PrunerOptions: @unchecked Sendable {
         case .bf16:
             guard Kernels.bf16Supported else {
                 throw .unsupported("compute = BF16 needs a CPU with AVX512_BF16; this one has none (use F32)")
+            }
+        case .int8:
+            guard Kernels.int8Supported else {
+                throw .unsupported("compute = INT8 needs a CPU with AVX512-VNNI; this one has none (use F32)")
             }
         }
         self.maxTokens = maxTokens == 0 ? Self.defaultMaxTokens : maxTokens

@@ -1,4 +1,4 @@
-// Gemm.swift — the only file that knows cblas_sgemm's argument order.
+// Gemm.swift — the only file that knows cblas_sgemm's (and cblas_sgemv's) argument order.
 import COpenBLAS
 #if canImport(Glibc)
 import Glibc
@@ -12,6 +12,13 @@ extension Kernels {
     static func linear(out: MatrixView, _ a: ConstMatrixView, weight w: ConstMatrixView, accumulate: Bool) {
         assert(a.cols == w.cols && out.rows == a.rows && out.cols == w.rows)
         guard out.rows > 0, out.cols > 0 else { return }
+        if out.rows == 1 {
+            // A frame's query row. OpenBLAS 0.3.21's sgemm packs the whole weight before using
+            // it once for one row, reading and writing it twice over; sgemv streams it once.
+            cblas_sgemv(CblasRowMajor, CblasNoTrans, blasint(w.rows), blasint(w.cols), 1, w.base,
+                        blasint(w.rowStride), a.base, 1, accumulate ? 1 : 0, out.base, 1)
+            return
+        }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasTrans,
                     blasint(out.rows), blasint(out.cols), blasint(a.cols),
                     1, a.base, blasint(a.rowStride), w.base, blasint(w.rowStride),
@@ -31,6 +38,11 @@ extension Kernels {
     static func matmul(out: MatrixView, _ a: ConstMatrixView, _ b: ConstMatrixView) {
         assert(a.cols == b.rows && out.rows == a.rows && out.cols == b.cols)
         guard out.rows > 0, out.cols > 0 else { return }
+        if out.rows == 1 {  // one frame: uᵀ = vᵀ·W_down as a GEMV, without sgemm's packing of W_down
+            cblas_sgemv(CblasRowMajor, CblasTrans, blasint(b.rows), blasint(b.cols), 1, b.base,
+                        blasint(b.rowStride), a.base, 1, 0, out.base, 1)
+            return
+        }
         cblas_sgemm(CblasRowMajor, CblasNoTrans, CblasNoTrans,
                     blasint(out.rows), blasint(out.cols), blasint(a.cols),
                     1, a.base, blasint(a.rowStride), b.base, blasint(b.rowStride),

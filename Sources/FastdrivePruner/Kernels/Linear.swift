@@ -11,6 +11,8 @@
 enum PackedWeight {
     /// 32-row panels of bf16 pairs (gemm_bf16.c).
     case bf16(PackedBF16Weight)
+    /// 32-row panels of s8 quads, per-row scales and sums (gemm_int8.c).
+    case int8(PackedInt8Weight)
 }
 
 /// A linear layer's weight [out × in], PyTorch's layout: the f32 view and, for a compute type
@@ -47,6 +49,13 @@ struct LinearWeight {
             assert(start % Self.panelRows == 0 && ((start + count) % Self.panelRows == 0 || start + count == rows))
             let slice = PackedBF16Weight(base: w.base + Kernels.packedBF16Elements(rows: start, cols: cols), rows: count, cols: cols)
             return LinearWeight(f32: f32Rows, packed: .bf16(slice), rows: count, cols: cols)
+        case .int8(let w):
+            assert(Kernels.packedInt8RowBytes(rows: 1, cols: 4) == 4 && Kernels.packedInt8Bytes(rows: 1, cols: 4) == 4 * Self.panelRows + 8 * Self.panelRows,
+                   "panel width differs from gemm_int8.c")
+            assert(start % Self.panelRows == 0 && ((start + count) % Self.panelRows == 0 || start + count == rows))
+            let slice = PackedInt8Weight(base: w.base + Kernels.packedInt8RowBytes(rows: start, cols: cols),
+                                         scales: w.scales + start, sums: w.sums + start, rows: count, cols: cols)
+            return LinearWeight(f32: f32Rows, packed: .int8(slice), rows: count, cols: cols)
         }
     }
 }
@@ -56,8 +65,10 @@ struct LinearWeight {
 struct LinearScratch {
     /// compute = bf16: the rows rounded to bf16 pairs.
     let bf16Rows: PackedBF16Rows?
+    /// compute = int8: the rows quantized to u8, with their scales and zero points.
+    let int8Rows: PackedInt8Rows?
 
-    static var none: LinearScratch { LinearScratch(bf16Rows: nil) }
+    static var none: LinearScratch { LinearScratch(bf16Rows: nil, int8Rows: nil) }
 }
 
 extension Kernels {
@@ -65,7 +76,7 @@ extension Kernels {
     static func packsWeights(_ compute: ComputeType) -> Bool {
         switch compute {
         case .f32: false
-        case .bf16: true
+        case .bf16, .int8: true
         }
     }
 
@@ -75,6 +86,7 @@ extension Kernels {
         switch compute {
         case .f32: 0
         case .bf16: (packedBF16Elements(rows: rows, cols: cols) + 1) / 2
+        case .int8: (packedInt8Bytes(rows: rows, cols: cols) + 3) / 4
         }
     }
 
@@ -84,6 +96,7 @@ extension Kernels {
         switch compute {
         case .f32: nil
         case .bf16: .bf16(packBF16(w, into: UnsafeMutableRawPointer(storage).assumingMemoryBound(to: UInt16.self)))
+        case .int8: .int8(packInt8(w, into: UnsafeMutableRawPointer(storage).assumingMemoryBound(to: UInt8.self)))
         }
     }
 
@@ -95,7 +108,13 @@ extension Kernels {
             return .none
         case .bf16:
             let elements = packedBF16RowElements(rows: rows, cols: cols)
-            return LinearScratch(bf16Rows: PackedBF16Rows(base: try arena.uint16s(elements), capacity: elements))
+            return LinearScratch(bf16Rows: PackedBF16Rows(base: try arena.uint16s(elements), capacity: elements),
+                                 int8Rows: nil)
+        case .int8:
+            let bytes = packedInt8RowBytes(rows: rows, cols: cols)
+            return LinearScratch(bf16Rows: nil, int8Rows: PackedInt8Rows(
+                base: try arena.uint8s(bytes), scales: try arena.floats(rows), zeroPoints: try arena.int32s(rows),
+                capacity: bytes, rowCapacity: rows))
         }
     }
 
@@ -110,6 +129,10 @@ extension Kernels {
             guard let rows = scratch.bf16Rows else { preconditionFailure("bf16 weight used without bf16 row scratch") }
             packRowsBF16(a, into: rows)
             gemmBF16(out: out, packed: rows, weight: packed, accumulate: accumulate)
+        case .int8(let packed):
+            guard let rows = scratch.int8Rows else { preconditionFailure("int8 weight used without int8 row scratch") }
+            quantizeRowsInt8(a, into: rows)
+            gemmInt8(out: out, quantized: rows, weight: packed, accumulate: accumulate)
         case nil:
             // Weights without an f32 view exist only when a packed copy replaces them.
             guard let f32 = w.f32 else { preconditionFailure("weight without f32 view or packed copy") }

@@ -61,6 +61,16 @@ struct Arena: ~Copyable {
         try bytes(count, of: UInt16.self).bindMemory(to: UInt16.self, capacity: count)
     }
 
+    /// The next `count` bytes (int8-quantized rows), 64-byte aligned.
+    mutating func uint8s(_ count: Int) throws(PrunerError) -> UnsafeMutablePointer<UInt8> {
+        try bytes(count, of: UInt8.self).bindMemory(to: UInt8.self, capacity: count)
+    }
+
+    /// The next `count` int32s (zero points), 64-byte aligned.
+    mutating func int32s(_ count: Int) throws(PrunerError) -> UnsafeMutablePointer<Int32> {
+        try bytes(count, of: Int32.self).bindMemory(to: Int32.self, capacity: count)
+    }
+
     /// Bytes for `count` elements of `type`. Sizes come from the caller's config and options, so
     /// the arithmetic is checked: a plan that overflows fails to measure. Exceeding the capacity
     /// of a real arena means the measured carving and the real one differ, an internal failure.

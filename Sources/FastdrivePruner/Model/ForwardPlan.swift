@@ -45,11 +45,15 @@ struct ForwardPlan {
     /// Widest input of any linear layer (the linear scratch holds one chunk of such rows).
     var widestLinearInput: Int { max(config.hiddenSize, config.intermediateSize, config.heads * config.headDim) }
 
-    /// Whether attention's q·kᵀ and p·v run in bf16 (with f32 accumulation).
+    /// Whether attention's q·kᵀ and p·v run in bf16 (with f32 accumulation). Under int8 they do
+    /// where the CPU has AVX512_BF16: attention's operands are per-frame activations (q, k, the
+    /// softmax's probabilities), which per-row int8 would quantize far more coarsely than weights,
+    /// and bf16 keeps the top-K agreement of the bf16 path.
     var attentionInBF16: Bool {
         switch compute {
         case .f32: false
         case .bf16: true
+        case .int8: Kernels.bf16Supported
         }
     }
 
