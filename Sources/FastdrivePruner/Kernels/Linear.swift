@@ -164,6 +164,17 @@ extension Kernels {
                 gemmBF16(out: out.columns(c0, count), packed: rows, weight: slice, accumulate: accumulate)
                 c0 += count
             }
+        case .int8:
+            guard let rows = scratch.int8Rows else { preconditionFailure("int8 weight used without int8 row scratch") }
+            quantizeRowsInt8(a, into: rows)  // once for every step
+            var c0 = 0
+            while c0 < w.rows {
+                if c0 > 0 && stop() { return false }
+                let count = min(step, w.rows - c0)
+                guard case .int8(let slice) = w.rows(c0, count).packed else { preconditionFailure("int8 slice lost its packing") }
+                gemmInt8(out: out.columns(c0, count), quantized: rows, weight: slice, accumulate: accumulate)
+                c0 += count
+            }
         case nil:
             guard let f32 = w.f32 else { preconditionFailure("weight without f32 view or packed copy") }
             var c0 = 0
