@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import pickle
 import random
 from pathlib import Path
 from typing import Any
@@ -48,8 +49,14 @@ def save_checkpoint(path: str | Path, state: dict[str, Any], rng: list[dict[str,
 
 
 def read_checkpoint(path: str | Path) -> dict[str, Any]:
-    """A checkpoint's contents (CPU tensors); nothing restored."""
-    return torch.load(path, map_location="cpu", weights_only=False)
+    """A checkpoint's contents (CPU tensors); nothing restored. ValueError naming the file if it is none."""
+    try:
+        state = torch.load(path, map_location="cpu", weights_only=False)
+    except (RuntimeError, EOFError, OSError, ValueError, pickle.UnpicklingError) as exc:
+        raise ValueError(f"{path}: not a readable training checkpoint ({exc})") from exc
+    if not isinstance(state, dict) or not {"model", "pruner", "pruner_config", "step"} <= set(state):
+        raise ValueError(f"{path}: not a training checkpoint of this trainer (no model/pruner/step entries)")
+    return state
 
 
 def restore_rng(state: dict[str, Any], rank: int = 0) -> None:
@@ -68,7 +75,7 @@ def load_checkpoint(path: str | Path) -> dict[str, Any]:
 
 def pruner_from_checkpoint(path: str | Path) -> ReconPruner:
     """Just the pruner out of a training checkpoint (for export and evaluation)."""
-    state = torch.load(path, map_location="cpu", weights_only=False)
+    state = read_checkpoint(path)
     pruner = ReconPruner(PrunerConfig.from_dict(state["pruner_config"]))
     pruner.load_state_dict(state["pruner"])
     return pruner.eval()

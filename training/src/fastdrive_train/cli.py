@@ -21,6 +21,13 @@ from .objective import ObjectiveConfig
 from .presets import PRESETS, apply_preset
 
 
+class _Parser(argparse.ArgumentParser):
+    """argparse, but a usage error is one line (the usage itself is one `--help` away)."""
+
+    def error(self, message: str):  # type: ignore[override]
+        self.exit(2, f"{self.prog}: error: {message} (see {self.prog} --help)\n")
+
+
 # ---- argument types: each rejects a bad value with a one-line argparse error ---------------------------------------
 
 def _utf8(text: str) -> str:
@@ -210,10 +217,10 @@ def _train_config(a: argparse.Namespace):
               "seed": a.seed, "amp": a.amp, "device": a.device, "eval_every": a.eval_every,
               "ckpt_every": a.ckpt_every, "log_every": a.log_every}
     base.update({k: v for k, v in simple.items() if v is not None})
+    if a.hidden and a.hidden % 64:
+        raise ValueError(f"--hidden {a.hidden}: must be a multiple of 64 (heads of 64)")
     pruner = base.get("pruner") or PrunerConfig.small(a.hidden or 128).to_dict()
     if a.hidden:
-        if a.hidden % 64:
-            raise ValueError(f"--hidden {a.hidden}: must be a multiple of 64 (heads of 64)")
         pruner = PrunerConfig.small(a.hidden).to_dict()
     for key in ("rope", "attention"):
         if getattr(a, key):
@@ -273,18 +280,16 @@ def _cmd_export(a: argparse.Namespace) -> int:
 
 
 def _cmd_eval(a: argparse.Namespace) -> int:
-    from .checkpoint import pruner_from_checkpoint
+    from .checkpoint import pruner_from_checkpoint, read_checkpoint
     from .data.manifest import ManifestDataset
     from .evaluate import collect, evaluate, format_table
     from .export import load_exported
     from .train import TrainConfig, build_encoder
 
-    import torch
-
     tables = []
     for src in a.checkpoint or a.weights:
         if a.checkpoint:
-            state = torch.load(src, map_location="cpu", weights_only=False)
+            state = read_checkpoint(src)
             tcfg = TrainConfig(**state["train_config"])
             pruner = pruner_from_checkpoint(src)
         else:
@@ -344,7 +349,7 @@ def _cmd_demo(a: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    ap = argparse.ArgumentParser(prog="fastdrive_train", description=__doc__.split("\n\n")[0],
+    ap = _Parser(prog="fastdrive_train", description=__doc__.split("\n\n")[0],
                                  epilog="Every flag's default is in its help: fastdrive_train CMD --help.")
     sub = ap.add_subparsers(dest="cmd", required=True, metavar="CMD")
 

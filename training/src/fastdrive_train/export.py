@@ -54,9 +54,12 @@ def _canonical(blob: bytes, meta_order: list[str]) -> bytes:
 
 def load_exported(path: str | Path) -> ReconPruner:
     """A float32 ReconPruner from a weight file (docs/weight-file.md) (the trainer-side reader, for round trips/demos)."""
-    with safe_open(str(path), framework="pt") as f:
-        meta = f.metadata() or {}
-        tensors = {k: f.get_tensor(k).float() for k in f.keys()}
-    pruner = ReconPruner(PrunerConfig.from_metadata(meta))
-    pruner.load_spec_state_dict(tensors)
+    try:
+        with safe_open(str(path), framework="pt") as f:
+            meta = f.metadata() or {}
+            tensors = {k: f.get_tensor(k).float() for k in f.keys()}
+        pruner = ReconPruner(PrunerConfig.from_metadata(meta))
+        pruner.load_spec_state_dict(tensors)
+    except Exception as exc:  # safetensors' own error types are not part of its API
+        raise ValueError(f"{path}: not a usable weight file ({' '.join(str(exc).split())})") from exc
     return pruner.eval()
