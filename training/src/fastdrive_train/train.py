@@ -93,6 +93,7 @@ class TrainConfig:
     def validate(self) -> None:
         """Refuse settings that cannot run or would silently not do what they say (ValueError)."""
         obj = ObjectiveConfig(**self.objective)
+        unit = 28 if self.encoder == "qwen" else self.patch  # pixels per token side (Qwen: 14-px patches merged 2×2)
         checks = [
             (self.steps >= 1, f"steps must be >= 1, got {self.steps}"),
             (self.batch_size >= 1, f"batch_size must be >= 1, got {self.batch_size}"),
@@ -119,8 +120,9 @@ class TrainConfig:
              f"decoder_init_layer must be >= 0, got {self.decoder_init_layer}"),
             (self.encoder in ("patch", "qwen"), f"encoder must be patch or qwen, got {self.encoder!r}"),
             (self.patch >= 1, f"patch must be >= 1, got {self.patch}"),
-            (self.image_size is None or (self.image_size >= self.patch and self.image_size % self.patch == 0),
-             f"image_size ({self.image_size}) must be a positive multiple of the patch ({self.patch})"),
+            (self.image_size is None or (self.image_size >= unit and self.image_size % unit == 0),
+             f"image_size ({self.image_size}) must be a positive multiple of the patch ({unit} px for the "
+             f"{self.encoder} encoder)"),
             (self.amp in ("none", "bf16", "fp16"), f"amp must be none, bf16 or fp16, got {self.amp!r}"),
             (self.log_every >= 1, f"log_every must be >= 1, got {self.log_every}"),
             (self.eval_every >= 0, f"eval_every must be >= 0, got {self.eval_every}"),
