@@ -63,7 +63,7 @@ def test_rng_state_round_trip_includes_cuda(tmp_path, monkeypatch):
     monkeypatch.setattr(torch.cuda, "is_initialized", lambda: True)
     monkeypatch.setattr(torch.cuda, "get_rng_state_all", lambda: [t.clone() for t in cuda["state"]])
     monkeypatch.setattr(torch.cuda, "set_rng_state_all", lambda states: cuda.update(state=list(states)))
-    checkpoint.save_checkpoint(tmp_path / "c.pt", {"step": 1})
+    checkpoint.save_checkpoint(tmp_path / "c.pt", {"step": 1, "model": {}, "pruner": {}, "pruner_config": {}})
     cuda["state"] = [torch.tensor([9, 9, 9], dtype=torch.uint8)]
     before = torch.rand(3)
     checkpoint.load_checkpoint(tmp_path / "c.pt")
