@@ -37,3 +37,18 @@ def test_invalid_configs_rejected(kwargs):
 def test_bad_metadata_value_named():
     with pytest.raises(ValueError, match="hidden_size"):
         PrunerConfig.from_metadata({"hidden_size": "lots"})
+
+
+def test_full_size_config_is_valid_and_schedules_the_anchor_as_initialiser():
+    """The GPU recipe's config passes the trainer's checks, and its anchor stops a few thousand
+    steps after the decoder warm-up so most of training is the reconstruction objective."""
+    import json
+    from pathlib import Path
+
+    from fastdrive_train.train import TrainConfig
+
+    raw = json.loads((Path(__file__).parents[1] / "configs" / "full-qwen2.5-vl-3b.json").read_text())
+    cfg = TrainConfig(train_manifest="", out_dir="", **{k: v for k, v in raw.items() if not k.startswith("_")})
+    cfg.validate()
+    assert cfg.decoder_warmup < cfg.anchor_until <= cfg.decoder_warmup + 5000 < cfg.steps // 2
+    assert (cfg.decoder_init, cfg.decoder_first_layer(), cfg.decoder_layers) == ("checkpoint", 1, 6)

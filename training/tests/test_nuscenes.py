@@ -102,7 +102,8 @@ def test_convex_hull_and_quaternion():
     assert np.allclose(quaternion_matrix(CAM_FRONT) @ [0, 0, 1], [1, 0, 0])  # camera forward = ego forward
 
 
-def test_missing_table_is_named(tmp_path):
+def test_missing_table_is_named(tmp_path, capsys):
     (tmp_path / "v1.0-mini").mkdir()
-    with pytest.raises(FileNotFoundError, match="sensor.json"):
-        main(["convert-nuscenes", "--dataroot", str(tmp_path), "--out", str(tmp_path / "fg")])
+    assert main(["convert-nuscenes", "--dataroot", str(tmp_path), "--out", str(tmp_path / "fg")]) == 1
+    err = capsys.readouterr().err
+    assert "sensor.json" in err and "Traceback" not in err and len(err.strip().splitlines()) == 1

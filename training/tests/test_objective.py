@@ -40,7 +40,7 @@ def test_gradient_reaches_scorer_through_ste(tiny_cfg):
     tokens = torch.randn(2, 16, tiny_cfg.hidden_size)
     image = torch.rand(2, 3, 32, 32)
     mask = (torch.rand(2, 1, 32, 32) > 0.5).float()
-    loss, stats = model(tokens, (4, 4), image, mask)
+    loss, stats, _ = model(tokens, (4, 4), image, mask)
     loss.backward()
     for name in ("scorer.weight", "query", "layer.self_attn.q_proj.weight"):
         g = dict(model.pruner.named_parameters())[name].grad
@@ -64,8 +64,8 @@ def test_anchor_can_be_switched_off_per_batch(tiny_cfg):
     tokens = torch.randn(2, 16, tiny_cfg.hidden_size)
     image = torch.rand(2, 3, 32, 32)
     mask = (torch.rand(2, 1, 32, 32) > 0.5).float()
-    with_anchor, stats_on = model(tokens, (4, 4), image, mask)
-    without, stats_off = model(tokens, (4, 4), image, mask, anchor=False)
+    with_anchor, stats_on, _ = model(tokens, (4, 4), image, mask)
+    without, stats_off, _ = model(tokens, (4, 4), image, mask, anchor=False)
     assert "anchor" in stats_on and "anchor" not in stats_off
     assert stats_on["anchor"] > 0  # a random pruner does not meet a 2σ margin
     assert torch.isclose(with_anchor - without, torch.tensor(stats_on["anchor"]), atol=1e-5)
@@ -116,7 +116,7 @@ def _toy_run(alpha: float, score_norm: str, anchor: float, seed: int, steps: int
     opt = torch.optim.Adam([*scorer.parameters(), *dec.parameters()], lr=0.05)
     cfg = ObjectiveConfig(alpha=alpha, score_norm=score_norm, anchor_weight=anchor, ssim_win=7)
     for _ in range(steps):
-        loss, _ = objective(scorer(tokens).squeeze(-1), tokens, image, fg_pix, fg, dec, (gh, gw), cfg)
+        loss, _, _ = objective(scorer(tokens).squeeze(-1), tokens, image, fg_pix, fg, dec, (gh, gw), cfg)
         opt.zero_grad()
         loss.backward()
         opt.step()

@@ -76,6 +76,31 @@ def test_bf16_layer_and_missing_layer(tmp_path):
         load_decoder_layer(tmp_path, 7)
 
 
+def test_decoder_layers_from_checkpoint(tmp_path):
+    """With --init-from the decoder's layers are checkpoint layers init_layer+1, ... by default,
+    another first layer on request, or random with decoder_init=fresh."""
+    from fastdrive_train.train import TrainConfig, build_model, build_pruner
+
+    layers = _write_text_checkpoint(tmp_path, "model.language_model.layers.{i}.", True)
+    base = TrainConfig(train_manifest="", out_dir="", init_from=str(tmp_path), init_layer=0, decoder_layers=2,
+                       pruner={"rope": "1d", "attention": "bidirectional"})
+
+    def same(module, ref, stored=torch.float32) -> bool:
+        theirs = ref.state_dict()
+        return all(torch.equal(v, theirs[k].to(stored).float()) for k, v in module.state_dict().items())
+
+    model = build_model(base, build_pruner(base), 16)
+    assert same(model.pruner.layer, layers[0])
+    assert same(model.decoder.layers[0], layers[1]) and same(model.decoder.layers[1], layers[2], torch.bfloat16)  # a bf16 shard
+    one = TrainConfig(**{**base.__dict__, "decoder_layers": 1, "decoder_init_layer": 0})
+    assert same(build_model(one, build_pruner(one), 16).decoder.layers[0], layers[0])
+    fresh = TrainConfig(**{**base.__dict__, "decoder_init": "fresh"})
+    assert not same(build_model(fresh, build_pruner(fresh), 16).decoder.layers[0], layers[1])
+    too_deep = TrainConfig(**{**base.__dict__, "decoder_layers": 3})  # layers 1, 2, 3: there is no 3
+    with pytest.raises(KeyError, match="decoder layer 3"):
+        build_model(too_deep, build_pruner(too_deep), 16)
+
+
 def test_missing_checkpoint_is_clear(tmp_path):
     with pytest.raises(FileNotFoundError, match="model.safetensors"):
         load_decoder_layer(tmp_path, 0)

@@ -48,3 +48,12 @@ def all_mean(x: float, info: DistInfo) -> float:
     t = torch.tensor([x], dtype=torch.float64)
     dist.all_reduce(t)
     return float(t) / info.world
+
+
+def all_gather_objects(obj: object, info: DistInfo) -> list[object]:
+    """Every rank's `obj` (picklable), index = rank; every rank must call it."""
+    if info.world == 1:
+        return [obj]
+    out: list[object] = [None] * info.world
+    dist.all_gather_object(out, obj)
+    return out

@@ -6,7 +6,7 @@ from collections import defaultdict
 
 import numpy as np
 import torch
-from torch.utils.data import DataLoader, Dataset
+from torch.utils.data import DataLoader, Dataset, Subset
 
 from . import baselines
 from .data.manifest import token_labels
@@ -23,7 +23,7 @@ def collect(
 ) -> list[tuple[np.ndarray | None, np.ndarray, np.ndarray]]:
     """Per image: (pruner scores or None, tokens (N, D), foreground token labels (N,))."""
     out = []
-    for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False):
+    for batch in DataLoader(dataset, batch_size=batch_size, shuffle=False, generator=torch.Generator()):
         images = batch["image"].to(device)
         tokens, grid = encoder(images)
         fg = token_labels(batch["mask"].to(device), encoder.patch)
@@ -72,13 +72,37 @@ def evaluate(
     return {m: {p: tuple(np.mean(v, axis=0)) for p, v in d.items()} for m, d in acc.items()}  # type: ignore[misc]
 
 
-def recall_at(pruner: ReconPruner, encoder: VisionEncoder, dataset: Dataset, pruning: float = 0.5, device: str = "cpu") -> float:
-    """Mean foreground recall of ReconPruner's kept tokens at one pruning ratio (training-time probe)."""
+@torch.no_grad()
+def recall_at(pruner: ReconPruner, encoder: VisionEncoder, dataset: Dataset, pruning: float = 0.5, device: str = "cpu",
+              rank: int = 0, world: int = 1, batch_size: int = 16) -> float:
+    """Mean foreground recall of ReconPruner's kept tokens at one pruning ratio (training-time probe).
+
+    Streamed: one batch of tokens is held at a time, never the whole set's N×D tokens. Under
+    DDP every rank calls it with its rank and the world size, scores frames rank, rank + world,
+    ... and the sums are all-reduced, so all ranks return the same mean (that of
+    `evaluate(collect(...))` over the whole set).
+    """
+    import torch.distributed as dist
+
     was_training = pruner.training
     pruner.eval()
-    table = evaluate(collect(pruner, encoder, dataset, device=device), ratios=(pruning,), methods=("reconpruner",))
+    total, count = 0.0, 0
+    shard = Subset(dataset, list(range(rank, len(dataset), world)))
+    # Own generator: creating a loader iterator must not draw from (and so shift) the training RNG.
+    for batch in DataLoader(shard, batch_size=batch_size, shuffle=False, generator=torch.Generator()):
+        tokens, grid = encoder(batch["image"].to(device))
+        fg = token_labels(batch["mask"].to(device), encoder.patch).cpu().numpy()
+        scores = pruner(tokens, grid).float().cpu().numpy()
+        for s, f in zip(scores, fg):
+            kept = baselines.topk(s, baselines.keep_count(len(s), 1.0 - pruning))
+            total += baselines.recall_precision(kept, f)[0]
+            count += 1
     pruner.train(was_training)
-    return table["reconpruner"][pruning][0]
+    if world > 1:
+        t = torch.tensor([total, count], dtype=torch.float64)
+        dist.all_reduce(t)
+        total, count = float(t[0]), int(t[1])
+    return total / max(count, 1)
 
 
 Table = dict[str, dict[float, tuple[float, float]]]

@@ -11,6 +11,9 @@ from pytorch_msssim import ssim
 from .decoder import ReconDecoder
 
 
+SCORE_NORMS = ("none", "standardize")
+
+
 @dataclass(frozen=True)
 class ObjectiveConfig:
     """Knobs of the objective; the defaults are this project's recipe (see training/README.md).
@@ -87,8 +90,8 @@ def objective(
     cfg: ObjectiveConfig,
     split: torch.Tensor | None = None,
     anchor: bool = True,
-) -> tuple[torch.Tensor, dict[str, float]]:
-    """Total loss and its parts for a batch.
+) -> tuple[torch.Tensor, dict[str, float], dict[str, torch.Tensor]]:
+    """Total loss, its parts as floats, and its weighted terms ("recon", "anchor") as tensors.
 
     scores (B, N) raw pruner scores; tokens (B, N, D) frozen encoder output; image (B, 3, H, W)
     in [0, 1]; fg_pixels (B, 1, H, W) and fg_tokens (B, N) binary foreground masks.
@@ -97,41 +100,64 @@ def objective(
     then learns to reconstruct whichever tokens are present, a label-free warm-up (see
     `decoder_warmup_split`). The pruner gets no gradient from it. `anchor=False` drops the
     polarity anchor for this batch (the `anchor_until` schedule).
+
+    Under autocast only the decoder runs in low precision: the threshold, the normalisation and
+    every loss are computed in float32 (bf16's 8-bit mantissa puts 1 − SSIM near a perfect
+    reconstruction off by tens of per cent).
     """
-    norm = normalise_scores(scores, cfg.score_norm)
-    if split is None:
-        m = ste_mask(norm).unsqueeze(-1)
-        region = fg_pixels
-    else:
-        m = split.unsqueeze(-1)
-        patch = image.shape[-1] // grid[1]
-        region = torch.nn.functional.interpolate(split.view(-1, 1, *grid), scale_factor=patch, mode="nearest")
-    v_fore = m * tokens
-    v_back = (1.0 - m) * tokens
-    target_fore = image * region
-    target_back = image * (1.0 - region)
+    with _fp32(scores):
+        norm = normalise_scores(scores.float(), cfg.score_norm)
+        if split is None:
+            m = ste_mask(norm).unsqueeze(-1)
+            region = fg_pixels.float()
+        else:
+            m = split.float().unsqueeze(-1)
+            patch = image.shape[-1] // grid[1]
+            region = F.interpolate(m.view(-1, 1, *grid), scale_factor=patch, mode="nearest")
+        tokens = tokens.float()
+        v_fore = m * tokens
+        v_back = (1.0 - m) * tokens
+        target_fore = image.float() * region
+        target_back = image.float() * (1.0 - region)
     parts: dict[str, torch.Tensor] = {}
-    total = scores.new_zeros(())
+    terms: dict[str, torch.Tensor] = {}
     if cfg.recon_weight > 0 and cfg.alpha > 0:
-        parts["fore"] = recon_loss(decoder(v_fore, grid), target_fore, cfg.lam, cfg.ssim_win)
-        total = total + cfg.recon_weight * cfg.alpha * parts["fore"]
+        pred = decoder(v_fore, grid)  # under the caller's autocast
+        with _fp32(scores):
+            parts["fore"] = recon_loss(pred.float(), target_fore, cfg.lam, cfg.ssim_win)
+        terms["recon"] = cfg.recon_weight * cfg.alpha * parts["fore"]
     if cfg.recon_weight > 0 and cfg.alpha < 1:
-        parts["back"] = recon_loss(decoder(v_back, grid), target_back, cfg.lam, cfg.ssim_win)
-        total = total + cfg.recon_weight * (1.0 - cfg.alpha) * parts["back"]
+        pred = decoder(v_back, grid)
+        with _fp32(scores):
+            parts["back"] = recon_loss(pred.float(), target_back, cfg.lam, cfg.ssim_win)
+        back = cfg.recon_weight * (1.0 - cfg.alpha) * parts["back"]
+        terms["recon"] = terms["recon"] + back if "recon" in terms else back
     if cfg.anchor_weight > 0 and split is None and anchor:
-        parts["anchor"] = polarity_anchor(norm, fg_tokens, cfg.anchor_margin)
-        total = total + cfg.anchor_weight * parts["anchor"]
+        with _fp32(scores):
+            parts["anchor"] = polarity_anchor(norm, fg_tokens.float(), cfg.anchor_margin)
+        terms["anchor"] = cfg.anchor_weight * parts["anchor"]
+    total = sum(terms.values(), norm.new_zeros(()))
     stats = {k: float(v.detach()) for k, v in parts.items()}
     stats["mask_rate"] = float((norm > 0).float().mean())
     stats["score_absmax"] = float(scores.detach().abs().max())
-    return total, stats
+    return total, stats, terms
 
 
-def decoder_warmup_split(shape: tuple[int, int], device: torch.device) -> torch.Tensor:
+def _fp32(like: torch.Tensor):
+    """A region where autocast is off (the losses' precision must not depend on --amp)."""
+    return torch.autocast(device_type=like.device.type, enabled=False)
+
+
+def decoder_warmup_split(shape: tuple[int, int], seed: int, device: torch.device | str = "cpu") -> torch.Tensor:
     """A random half/half token split per image for the decoder warm-up.
 
     Before the pruner is trained the STE gradient is only as good as the decoder's answer to
     "what changes if token i is present": a decoder that has already learnt to paint present
     tokens and leave absent ones dark gives each token's score a meaningful sign from step one.
+
+    The split comes from its own generator seeded with `seed` (the trainer derives it from the
+    run seed, the rank and the step), not from the global RNG: every rank draws different splits
+    and a resumed run draws exactly the splits the uninterrupted run would have drawn.
     """
-    return (torch.rand(shape, device=device) < 0.5).float()
+    g = torch.Generator().manual_seed(seed)
+    return (torch.rand(shape, generator=g) < 0.5).float().to(device)

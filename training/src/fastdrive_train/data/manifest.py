@@ -75,6 +75,13 @@ def check_entry(entry: Entry) -> None:
     for p, what in ((entry.image, "image"), (entry.mask, "mask")):
         if not p.is_file():
             raise ManifestError(f"{p}: {what} file not found (manifest line {entry.line})")
+    try:
+        _check_images(entry)
+    except OSError as exc:  # PIL's "cannot identify image file" and read errors
+        raise ManifestError(f"{exc} (manifest line {entry.line})") from exc
+
+
+def _check_images(entry: Entry) -> None:
     with Image.open(entry.image) as im:
         if im.mode != "RGB":
             raise ManifestError(f"{entry.image}: image is {im.mode}, expected RGB (manifest line {entry.line})")
