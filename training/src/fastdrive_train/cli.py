@@ -97,7 +97,10 @@ def _cmd_train(a: argparse.Namespace) -> int:
 
 
 def _cmd_generate(a: argparse.Namespace) -> int:
-    from .data.synthetic import write_dataset
+    if a.planning:
+        from .planning.scenes import write_planning_dataset as write_dataset
+    else:
+        from .data.synthetic import write_dataset
 
     manifest = write_dataset(a.out, a.count, seed=a.seed, size=a.size)
     print(manifest)
@@ -199,6 +202,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--count", type=int, default=1000)
     g.add_argument("--seed", type=int, default=0)
     g.add_argument("--size", type=int, default=224)
+    g.add_argument("--planning", action="store_true",
+                   help="planning scenes (curved roads, light states, a plan and obstacle footprints per line)")
 
     n = sub.add_parser("convert-nuscenes", help="nuScenes key-frame camera images + box masks -> manifest")
     n.add_argument("--dataroot", required=True, help="folder holding samples/ and the v1.0-* tables")
