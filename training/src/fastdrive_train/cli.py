@@ -1,4 +1,4 @@
-"""Command line: `python -m fastdrive_train {generate,convert-nuscenes,train,export,eval,demo}`."""
+"""Command line: `python -m fastdrive_train {generate,convert-nuscenes,train,export,eval,demo,plan-bench}`."""
 
 from __future__ import annotations
 
@@ -193,6 +193,20 @@ def _cmd_demo(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plan_bench(a: argparse.Namespace) -> int:
+    from .planning.benchmark import BenchConfig, format_table, run
+
+    torch.set_num_threads(a.threads)
+    extra = dict(x.split("=", 1) for x in a.pruner)
+    cfg = BenchConfig(cache_dir=a.cache, results_dir=a.results, weights=a.weights, extra_pruners=extra,
+                      train_count=a.train_count, test_count=a.test_count, epochs=a.epochs,
+                      planner_seeds=tuple(range(a.seeds)), workers=a.workers, force=a.force)
+    result = run(cfg, log=lambda m: print(m, file=sys.stderr, flush=True))
+    if result["table"]:
+        print(format_table(result))
+    return 0 if result["gate"]["passed"] or a.force else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = argparse.ArgumentParser(prog="fastdrive_train", description=__doc__)
     sub = ap.add_subparsers(dest="cmd", required=True)
@@ -241,10 +255,23 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--size", type=int, default=224)
     d.add_argument("--patch", type=int, default=16)
     d.add_argument("--encoder-seed", type=int, default=1234)
+    b = sub.add_parser("plan-bench", help="planning benchmark: a planner on kept tokens at 0/25/50/75/90 %% pruning")
+    b.add_argument("--weights", default="models/reconpruner-small.safetensors", help="the ReconPruner row's weight file")
+    b.add_argument("--pruner", action="append", default=[], metavar="NAME=FILE",
+                   help="another ReconPruner row (e.g. anchor-only=runs/anchor/pruner.safetensors); repeatable")
+    b.add_argument("--cache", default=".build/planning", help="encoded scenes and trained planners")
+    b.add_argument("--results", default="Benchmarks/planning/results", help="latest.json, table.md, relative.png")
+    b.add_argument("--train-count", type=int, default=6000)
+    b.add_argument("--test-count", type=int, default=1500)
+    b.add_argument("--epochs", type=int, default=10)
+    b.add_argument("--seeds", type=int, default=3, help="planner seeds 0..N-1")
+    b.add_argument("--workers", type=int, default=2, help="processes drawing scenes")
+    b.add_argument("--threads", type=int, default=2, help="torch threads")
+    b.add_argument("--force", action="store_true", help="measure the table even if the planner fails the gate")
     return ap
 
 
 def main(argv: list[str] | None = None) -> int:
     a = build_parser().parse_args(argv)
     return {"generate": _cmd_generate, "train": _cmd_train, "export": _cmd_export, "eval": _cmd_eval,
-            "demo": _cmd_demo, "convert-nuscenes": _cmd_convert_nuscenes}[a.cmd](a)
+            "demo": _cmd_demo, "convert-nuscenes": _cmd_convert_nuscenes, "plan-bench": _cmd_plan_bench}[a.cmd](a)
