@@ -1,4 +1,4 @@
-"""Command line: `python -m fastdrive_train {generate,convert-nuscenes,train,export,eval,demo}`.
+"""Command line: `python -m fastdrive_train {generate,convert-nuscenes,train,export,eval,demo,plan-bench}`.
 
 Bad arguments end with one line on stderr and a non-zero exit: argparse's usage error (exit 2)
 for what can be checked alone, `fastdrive_train CMD: error: ...` (exit 1) for the rest.
@@ -252,7 +252,10 @@ def _cmd_train(a: argparse.Namespace) -> int:
 
 
 def _cmd_generate(a: argparse.Namespace) -> int:
-    from .data.synthetic import write_dataset
+    if a.planning:
+        from .planning.scenes import write_planning_dataset as write_dataset
+    else:
+        from .data.synthetic import write_dataset
 
     manifest = write_dataset(a.out, a.count, seed=a.seed, size=a.size)
     print(manifest)
@@ -348,6 +351,20 @@ def _cmd_demo(a: argparse.Namespace) -> int:
     return 0
 
 
+def _cmd_plan_bench(a: argparse.Namespace) -> int:
+    from .planning.benchmark import BenchConfig, format_table, run
+
+    torch.set_num_threads(a.threads)
+    extra = dict(x.split("=", 1) for x in a.pruner)
+    cfg = BenchConfig(cache_dir=a.cache, results_dir=a.results, weights=a.weights, extra_pruners=extra,
+                      train_count=a.train_count, test_count=a.test_count, epochs=a.epochs,
+                      planner_seeds=tuple(range(a.seeds)), workers=a.workers, force=a.force)
+    result = run(cfg, log=lambda m: print(m, file=sys.stderr, flush=True))
+    if result["table"]:
+        print(format_table(result))
+    return 0 if result["gate"]["passed"] or a.force else 1
+
+
 def build_parser() -> argparse.ArgumentParser:
     ap = _Parser(prog="fastdrive_train", description=__doc__.split("\n\n")[0],
                                  epilog="Every flag's default is in its help: fastdrive_train CMD --help.")
@@ -359,6 +376,8 @@ def build_parser() -> argparse.ArgumentParser:
     g.add_argument("--seed", type=int_arg(0, 2**31), default=0, help="scene seed: scene i is seeded seed*1000003+i; "
                    "the documented splits use 1 (train), 2 (validation), 3 (test) (default: %(default)s)")
     g.add_argument("--size", type=int_arg(32, 8192), default=224, help="square side in pixels (default: %(default)s)")
+    g.add_argument("--planning", action="store_true",
+                   help="planning scenes (curved roads, light states, a plan and obstacle footprints per line)")
 
     n = sub.add_parser("convert-nuscenes", help="nuScenes key-frame camera images + box masks -> manifest")
     n.add_argument("--dataroot", required=True, type=dir_arg, help="folder holding samples/ and the v1.0-* tables")
@@ -400,10 +419,24 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--size", type=int_arg(32, 8192), default=224, help="frame side, a multiple of --patch (default: %(default)s)")
     d.add_argument("--patch", type=int_arg(1), default=16, help="patch encoder patch side (default: %(default)s)")
     d.add_argument("--encoder-seed", type=int_arg(0), default=1234, help="patch encoder seed (default: %(default)s)")
+    b = sub.add_parser("plan-bench", help="planning benchmark: a planner on kept tokens at 0/25/50/75/90 %% pruning")
+    b.add_argument("--weights", default="models/reconpruner-small.safetensors", type=file_arg, help="the ReconPruner row's weight file")
+    b.add_argument("--pruner", action="append", default=[], metavar="NAME=FILE",
+                   help="another ReconPruner row (e.g. anchor-only=runs/anchor/pruner.safetensors); repeatable")
+    b.add_argument("--cache", type=path_arg, default=".build/planning", help="encoded scenes and trained planners")
+    b.add_argument("--results", type=path_arg, default="Benchmarks/planning/results", help="latest.json, table.md, relative.png")
+    b.add_argument("--train-count", type=int_arg(1), default=6000, help="planning scenes the planner trains on (default: %(default)s)")
+    b.add_argument("--test-count", type=int_arg(1), default=1500, help="held-out planning scenes the table is measured on (default: %(default)s)")
+    b.add_argument("--epochs", type=int_arg(1), default=10, help="planner training epochs (default: %(default)s)")
+    b.add_argument("--seeds", type=int_arg(1), default=3, help="planner seeds 0..N-1 (default: %(default)s)")
+    b.add_argument("--workers", type=int_arg(1), default=2, help="processes drawing scenes (default: %(default)s)")
+    b.add_argument("--threads", type=int_arg(1), default=2, help="torch threads (default: %(default)s)")
+    b.add_argument("--force", action="store_true", help="measure the table even if the planner fails the gate")
     return ap
 
 
 COMMANDS = {"generate": _cmd_generate, "train": _cmd_train, "export": _cmd_export, "eval": _cmd_eval,
+            "plan-bench": _cmd_plan_bench,
             "demo": _cmd_demo, "convert-nuscenes": _cmd_convert_nuscenes}
 
 
