@@ -150,6 +150,22 @@ static void test_callback(const char *path) {
     CHECK(atomic_load(&st.threads_seen) == 2, "callback polled on %d threads, want 2 (caller and worker)",
           atomic_load(&st.threads_seen));
 
+    /* How often each select policy polls when not stopped: DART polls once per pivot pass, far
+       less often than score, so each policy's stop points are spread over its own polls. */
+    fastdrive_policy pols[5] = { FASTDRIVE_POLICY_DIVPRUNE, FASTDRIVE_POLICY_VISPRUNER, FASTDRIVE_POLICY_DART,
+                                 FASTDRIVE_POLICY_CDPRUNER, FASTDRIVE_POLICY_RECONPRUNER };
+    long per_select[5];
+    for (int q = 0; q < 5; q++) {
+        int64_t keep[K];
+        fastdrive_tokens t = frame(0);
+        int needs_aux = pols[q] == FASTDRIVE_POLICY_VISPRUNER || pols[q] == FASTDRIVE_POLICY_CDPRUNER;
+        fastdrive_select_params sp = policy(pols[q], needs_aux ? ref_aux : NULL);
+        atomic_store(&st.polls, 0);
+        CHECK(fastdrive_pruner_select(p, &t, &sp, keep) == FASTDRIVE_OK, "select policy %d without a stop", pols[q]);
+        per_select[q] = atomic_load(&st.polls);
+        CHECK(per_select[q] > 1, "select policy %d polled the callback %ld times", pols[q], per_select[q]);
+    }
+
     /* Stop at the 1st, 2nd, ... poll: every call stops, writes nothing, and the next is exact. */
     for (long at = 1; at <= per_score; at += per_score / 4 > 0 ? per_score / 4 : 1) {
         float scores[FRAMES * N];
@@ -169,14 +185,13 @@ static void test_callback(const char *path) {
         for (int i = 0; i < FRAMES * N; i++) untouched &= scores[i] == -7.0f;
         CHECK(untouched, "an aborted score wrote scores");
 
-        fastdrive_policy pols[5] = { FASTDRIVE_POLICY_DIVPRUNE, FASTDRIVE_POLICY_VISPRUNER, FASTDRIVE_POLICY_DART,
-                                     FASTDRIVE_POLICY_CDPRUNER, FASTDRIVE_POLICY_RECONPRUNER };
         for (int q = 0; q < 5; q++) {
             int needs_aux = pols[q] == FASTDRIVE_POLICY_VISPRUNER || pols[q] == FASTDRIVE_POLICY_CDPRUNER;
             fastdrive_select_params sp = policy(pols[q], needs_aux ? ref_aux : NULL);
-            atomic_store(&st.polls, 0);
+            long stop = 1 + (at - 1) * per_select[q] / per_score;
+            atomic_store(&st.polls, 0); st.stop_at = stop;
             s = fastdrive_pruner_select(p, &t, &sp, keep);
-            CHECK(s == FASTDRIVE_ERR_ABORTED, "select policy %d, stop at poll %ld: status %d", pols[q], at, s);
+            CHECK(s == FASTDRIVE_ERR_ABORTED, "select policy %d, stop at poll %ld: status %d", pols[q], stop, s);
         }
         untouched = 1;
         for (int i = 0; i < K; i++) untouched &= keep[i] == -7;
