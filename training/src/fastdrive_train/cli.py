@@ -377,7 +377,7 @@ def build_parser() -> argparse.ArgumentParser:
                    "the documented splits use 1 (train), 2 (validation), 3 (test) (default: %(default)s)")
     g.add_argument("--size", type=int_arg(32, 8192), default=224, help="square side in pixels (default: %(default)s)")
     g.add_argument("--planning", action="store_true",
-                   help="planning scenes (curved roads, light states, a plan and obstacle footprints per line)")
+                   help="planning scenes (curved roads, light states, a plan and obstacle footprints per line; default: the default scenes)")
 
     n = sub.add_parser("convert-nuscenes", help="nuScenes key-frame camera images + box masks -> manifest")
     n.add_argument("--dataroot", required=True, type=dir_arg, help="folder holding samples/ and the v1.0-* tables")
@@ -420,18 +420,18 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--patch", type=int_arg(1), default=16, help="patch encoder patch side (default: %(default)s)")
     d.add_argument("--encoder-seed", type=int_arg(0), default=1234, help="patch encoder seed (default: %(default)s)")
     b = sub.add_parser("plan-bench", help="planning benchmark: a planner on kept tokens at 0/25/50/75/90 %% pruning")
-    b.add_argument("--weights", default="models/reconpruner-small.safetensors", type=file_arg, help="the ReconPruner row's weight file")
+    b.add_argument("--weights", default="models/reconpruner-small.safetensors", type=file_arg, help="the ReconPruner row's weight file (default: %(default)s)")
     b.add_argument("--pruner", action="append", default=[], metavar="NAME=FILE",
-                   help="another ReconPruner row (e.g. anchor-only=runs/anchor/pruner.safetensors); repeatable")
-    b.add_argument("--cache", type=path_arg, default=".build/planning", help="encoded scenes and trained planners")
-    b.add_argument("--results", type=path_arg, default="Benchmarks/planning/results", help="latest.json, table.md, relative.png")
+                   help="another ReconPruner row (e.g. anchor-only=runs/anchor/pruner.safetensors); repeatable (default: none)")
+    b.add_argument("--cache", type=path_arg, default=".build/planning", help="encoded scenes and trained planners (default: %(default)s)")
+    b.add_argument("--results", type=path_arg, default="Benchmarks/planning/results", help="latest.json, table.md, relative.png (default: %(default)s)")
     b.add_argument("--train-count", type=int_arg(1), default=6000, help="planning scenes the planner trains on (default: %(default)s)")
     b.add_argument("--test-count", type=int_arg(1), default=1500, help="held-out planning scenes the table is measured on (default: %(default)s)")
     b.add_argument("--epochs", type=int_arg(1), default=10, help="planner training epochs (default: %(default)s)")
     b.add_argument("--seeds", type=int_arg(1), default=3, help="planner seeds 0..N-1 (default: %(default)s)")
     b.add_argument("--workers", type=int_arg(1), default=2, help="processes drawing scenes (default: %(default)s)")
     b.add_argument("--threads", type=int_arg(1), default=2, help="torch threads (default: %(default)s)")
-    b.add_argument("--force", action="store_true", help="measure the table even if the planner fails the gate")
+    b.add_argument("--force", action="store_true", help="measure the table even if the planner fails the gate (default: off)")
     return ap
 
 
