@@ -242,6 +242,7 @@ def plot(doc: dict, path: Path) -> None:
 
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
+    import matplotlib.ticker
 
     ns = sorted(int(n) for n in doc["ns"])
     style = {"ours_f32": ("C0", "o", "-"), "ours_bf16": ("C0", "s", "--"), "ours_int8": ("C0", "*", ":"),
@@ -256,6 +257,7 @@ def plot(doc: dict, path: Path) -> None:
     ax.set_xscale("log")
     ax.set_yscale("log")
     ax.set_xticks(ns, [str(n) for n in ns])
+    ax.xaxis.set_minor_formatter(matplotlib.ticker.NullFormatter())
     ax.set_xlabel("tokens per frame N")
     ax.set_ylabel("seconds per frame")
     ax.set_title(f"interleaved, {doc['threads']} threads, {doc['rounds']} rounds\n{doc['machine']}, "

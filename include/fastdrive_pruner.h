@@ -299,9 +299,8 @@ typedef struct fastdrive_pruner_options {
                                     FASTDRIVE_INT8 (@since 1.1): the linear layers in int8, weights
                                     quantized once at create (symmetric, per output channel),
                                     each call's activations per row (asymmetric u8), int32
-                                    accumulation; attention in bf16 when the CPU has AVX512_BF16,
-                                    else f32; norms, softmax and the scorer in f32. Needs
-                                    AVX512-VNNI, else FASTDRIVE_ERR_UNSUPPORTED */
+                                    accumulation; attention, norms, softmax and the scorer in
+                                    f32. Needs AVX512-VNNI, else FASTDRIVE_ERR_UNSUPPORTED */
 
     /* @since 1.1 (struct_size >= 40) */
     fastdrive_abort_callback abort_callback;  /* NULL = none; see fastdrive_abort_callback */

@@ -13,8 +13,8 @@
 // panel (32 × k bytes, ≤ 352 KiB at k = 11008) and the row tile stay in L2 across the tile loop.
 // |Σ (qa − za)·qw| ≤ 255·127·k, so int32 is exact for k ≤ 66,000.
 //
-// vpdpbusd does 64 multiply-adds per instruction where vdpbf16ps does 32, and a byte weight is
-// half a bf16 one, so the linear layers run about twice the bf16 path's speed.
+// vpdpbusd does 64 multiply-adds per instruction where vdpbf16ps does 32 and an f32 FMA 16, and
+// a byte weight is half a bf16 one: the weight-bound query-row GEMVs read half the bytes too.
 //
 // Layouts (kq = ceil(k / 4) quads, NR = 32 columns per panel, zero padding past n and k):
 //   packed W: panel p, quad q, column j, element e → w[((p·kq + q)·NR + j)·4 + e] = qW[p·NR + j][4q + e]

@@ -165,12 +165,19 @@ struct Int8Tests {
         }
         try #require(s == FASTDRIVE_OK, "\(lastError(p))")
         let k = max(1, c.n_tokens / 2)
-        let overlap = Set(referenceTopK(got, k)).intersection(referenceTopK(expected, k)).count
-        #expect(Double(overlap) >= 0.97 * Double(k), "\(c.name): \(overlap) of \(k)")
+        let mine = Set(referenceTopK(got, k)), theirs = Set(referenceTopK(expected, k))
+        let overlap = mine.intersection(theirs).count
         let scale = max(1, expected.map(abs).max()!)
         let err = maxAbsDiff(got, expected).value
         print("int8 parity \(c.name): overlap \(overlap)/\(k), max error \(err / scale) of max|S|")
         #expect(err <= 0.03 * scale, "\(c.name): int8 error beyond 3 % of max|S|")
+        // At full size the bar is 97 % of the top-N/2 (check_full_size.py). A fixture's K is 1 to 64,
+        // where one swap is already > 3 %: there every token that changes sides must sit within
+        // int8's error of the reference's K-th score, i.e. be a near-tie int8 may legitimately break.
+        let threshold = expected.sorted(by: >)[k - 1]
+        let swapped = mine.symmetricDifference(theirs).filter { abs(expected[$0] - threshold) > 2 * err }
+        #expect(Double(overlap) >= 0.97 * Double(k) || swapped.isEmpty,
+                "\(c.name): \(overlap) of \(k); tokens \(swapped.sorted()) swapped beyond int8's error")
     }
 
     @Test("INT8 is a compute type, not a token dtype: tokens of dtype INT8 are an invalid argument")

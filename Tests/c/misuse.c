@@ -190,8 +190,8 @@ static void test_create(void) {
         fastdrive_pruner_options bad = o;
         memset(&bad.compute, 0x7f, sizeof bad.compute);
         expect_create(model_path, &bad, FASTDRIVE_ERR_INVALID_ARGUMENT, "compute=0x7f7f7f7f");
-        bad.compute = (fastdrive_dtype)3;
-        expect_create(model_path, &bad, FASTDRIVE_ERR_INVALID_ARGUMENT, "compute=3");
+        bad.compute = (fastdrive_dtype)4;  /* 3 is FASTDRIVE_INT8 since 1.1 */
+        expect_create(model_path, &bad, FASTDRIVE_ERR_INVALID_ARGUMENT, "compute=4");
     }
     {   /* threads: too many */
         fastdrive_pruner_options bad = o;
@@ -403,7 +403,8 @@ static void test_score(fastdrive_pruner *p, fastdrive_pruner *dead) {
         nc++;                                    \
     } while (0)
     CASE("data=NULL", data, NULL, FASTDRIVE_ERR_INVALID_ARGUMENT);
-    CASE("dtype=3", dtype, (fastdrive_dtype)3, FASTDRIVE_ERR_INVALID_ARGUMENT);
+    CASE("dtype=INT8 (a compute type, not a token dtype)", dtype, FASTDRIVE_INT8, FASTDRIVE_ERR_INVALID_ARGUMENT);
+    CASE("dtype=4", dtype, (fastdrive_dtype)4, FASTDRIVE_ERR_INVALID_ARGUMENT);
     CASE("dtype=-1", dtype, (fastdrive_dtype)-1, FASTDRIVE_ERR_INVALID_ARGUMENT);
     CASE("n_tokens=0", n_tokens, 0, FASTDRIVE_ERR_INVALID_ARGUMENT);
     CASE("n_tokens=-1", n_tokens, -1, FASTDRIVE_ERR_INVALID_ARGUMENT);

@@ -2,7 +2,7 @@
 //
 // usage: mtmd_prune -m MODEL.gguf --mmproj MMPROJ.gguf --pruner PRUNER.safetensors --image A.png
 //                   [--image B.png ...] [-p PROMPT] [--keep-ratio 0.5] [-n 16] [-t THREADS]
-//                   [--pruner-compute f32|bf16] [--compare] [-v]
+//                   [--pruner-compute f32|bf16|int8] [--compare] [-v]
 //
 // The prompt holds one media marker (<__media__>) per image, where the image goes; without markers
 // the images go first, as in llama-mtmd-cli. The flow is llama-mtmd-cli's with one step added:
@@ -54,7 +54,7 @@ struct Args {
                  "usage: mtmd_prune -m MODEL.gguf --mmproj MMPROJ.gguf --pruner PRUNER.safetensors --image FILE "
                  "[--image FILE ...]\n"
                  "                  [-p PROMPT] [--keep-ratio R in (0,1]] [-n N_PREDICT] [-t THREADS] "
-                 "[--pruner-compute f32|bf16] [--compare] [-v]\n");
+                 "[--pruner-compute f32|bf16|int8] [--compare] [-v]\n");
     std::exit(2);
 }
 
@@ -82,8 +82,9 @@ Args parse(int argc, char **argv) {
         else if (opt == "-t" || opt == "--threads") a.threads = static_cast<int>(number(value()));
         else if (opt == "--pruner-compute") {
             const std::string c = value();
-            if (c != "f32" && c != "bf16") usage_error("--pruner-compute is f32 or bf16, got '" + c + "'");
-            a.compute = c == "bf16" ? FASTDRIVE_BF16 : FASTDRIVE_F32;
+            if (c != "f32" && c != "bf16" && c != "int8")
+                usage_error("--pruner-compute is f32, bf16 or int8, got '" + c + "'");
+            a.compute = c == "bf16" ? FASTDRIVE_BF16 : c == "int8" ? FASTDRIVE_INT8 : FASTDRIVE_F32;
         } else if (opt == "--compare") a.compare = true;
         else if (opt == "-v" || opt == "--verbose") a.verbose = true;
         else usage_error("unknown argument '" + opt + "'");

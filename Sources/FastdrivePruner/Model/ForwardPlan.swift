@@ -45,15 +45,15 @@ struct ForwardPlan {
     /// Widest input of any linear layer (the linear scratch holds one chunk of such rows).
     var widestLinearInput: Int { max(config.hiddenSize, config.intermediateSize, config.heads * config.headDim) }
 
-    /// Whether attention's q·kᵀ and p·v run in bf16 (with f32 accumulation). Under int8 they do
-    /// where the CPU has AVX512_BF16: attention's operands are per-frame activations (q, k, the
-    /// softmax's probabilities), which per-row int8 would quantize far more coarsely than weights,
-    /// and bf16 keeps the top-K agreement of the bf16 path.
+    /// Whether attention's q·kᵀ and p·v run in bf16 (with f32 accumulation). Not under int8:
+    /// attention's operands are per-frame activations (q, k, the softmax's probabilities), which
+    /// per-row int8 would quantize far more coarsely than weights, and on CPUs where vdpbf16ps is
+    /// slow (measured: a Sapphire Rapids-class KVM guest, where the bf16 GEMM trails OpenBLAS's
+    /// sgemm) bf16 would make int8's attention slower than f32's. So attention stays f32.
     var attentionInBF16: Bool {
         switch compute {
-        case .f32: false
+        case .f32, .int8: false
         case .bf16: true
-        case .int8: Kernels.bf16Supported
         }
     }
 

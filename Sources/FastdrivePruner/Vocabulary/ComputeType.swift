@@ -1,8 +1,8 @@
 // ComputeType.swift — what a handle's matrix products compute in (fastdrive_pruner_options.compute).
 
 /// The arithmetic of the linear layers and of attention's two products; raw values match
-/// `fastdrive_dtype`
-/// (int8 is a compute type only, never a token or weight element type). Norms, RoPE, softmax and the scorer are f32 whatever this is.
+/// `fastdrive_dtype` (int8 is a compute type only, never a token or weight element type). Norms,
+/// RoPE, softmax and the scorer are f32 whatever this is.
 ///
 /// A new compute type is a new case here. The compiler then points at every decision that
 /// depends on it (each is an exhaustive switch), and they sit in three places:
