@@ -67,10 +67,12 @@ struct QueryRowsPhase {
         }
     }
 
-    /// Columns [start, start + count) of `total` for `task` of `tasks`: whole packed-weight panels
-    /// (32 columns, which also keeps workers off each other's cache lines).
+    /// Columns [start, start + count) of `total` for `task` of `tasks`: whole steps of the stepped
+    /// products (512 columns, a multiple of the packed panels' 32). Every 512-column block is then
+    /// one product of the same shape whatever the thread count, so results do not depend on it
+    /// (OpenBLAS gives a one-row product a last-bit different result for a narrower block).
     private func slice(_ task: Int, of total: Int, tasks: Int) -> (start: Int, count: Int) {
-        let panel = LinearWeight.panelRows
+        let panel = Kernels.columnsPerStep
         let per = ((total + tasks - 1) / tasks + panel - 1) / panel * panel
         let start = min(total, task * per)
         return (start, min(per, total - start))
