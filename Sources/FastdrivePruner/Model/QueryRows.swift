@@ -62,8 +62,14 @@ struct QueryRowsPhase {
         case .fold:
             let (c0, n) = slice(task, of: config.intermediateSize, tasks: pass.columnTasks)
             guard n > 0 else { return }
-            Kernels.matmul(out: s.u.rows(0, f).columns(c0, n), s.v.rows(0, f).readOnly,
-                           weights.downProjF32.columns(c0, n))
+            // Reads a [D × n] block of W_down (tens of MB): in steps, polling between them.
+            var done = 0
+            while done < n, !pass.shouldStop() {
+                let count = min(Kernels.columnsPerStep, n - done)
+                Kernels.matmul(out: s.u.rows(0, f).columns(c0 + done, count), s.v.rows(0, f).readOnly,
+                               weights.downProjF32.columns(c0 + done, count))
+                done += count
+            }
         }
     }
 
