@@ -15,7 +15,7 @@ struct Bench: ParsableCommand {
     var weights: String
     @Option(help: "Tokens per frame.")
     var tokens: Int = 3249
-    @Option(help: "Worker threads (0 = all cores).")
+    @Option(help: "Worker threads (0 = the CPUs this process may use).")
     var threads: UInt32 = 0
     @Option(help: "Compute precision: f32, bf16 or int8.")
     var compute: Compute = .f32

@@ -19,7 +19,7 @@ struct BenchPolicies: ParsableCommand {
     var tokens: Int = 3249
     @Option(help: "Tokens to keep (0 = half, the paper's 50 % pruning).")
     var k: Int = 0
-    @Option(help: "Worker threads of the handle (0 = all cores): score and the DivPrune/VisPruner/DART/CDPruner passes use them.")
+    @Option(help: "Worker threads of the handle (0 = the CPUs this process may use): score and the DivPrune/VisPruner/DART/CDPruner passes use them.")
     var threads: UInt32 = 0
     @Option(help: "Timed runs per case (after one warm-up).")
     var runs: Int = 3

@@ -25,7 +25,7 @@ struct LoadOptions: ParsableArguments {
     @Argument(help: "ReconPruner weight file (.safetensors).")
     var weights: String
 
-    @Option(help: "Worker threads (0 = all cores).")
+    @Option(help: "Worker threads (0 = the CPUs this process may use).")
     var threads: UInt32 = 0
 
     @Option(help: "Token capacity of the handle (0 = the number of tokens given).")

@@ -149,7 +149,6 @@ static void test_callback(const char *path) {
     CHECK(per_score > 2, "score polled the callback %ld times", per_score);
     CHECK(atomic_load(&st.threads_seen) == 2, "callback polled on %d threads, want 2 (caller and worker)",
           atomic_load(&st.threads_seen));
-
     /* How often each select policy polls when not stopped: DART polls once per pivot pass, far
        less often than score, so each policy's stop points are spread over its own polls. */
     fastdrive_policy pols[5] = { FASTDRIVE_POLICY_DIVPRUNE, FASTDRIVE_POLICY_VISPRUNER, FASTDRIVE_POLICY_DART,

@@ -218,7 +218,7 @@ def main(argv=None) -> int:
     ap.add_argument("--dtype", choices=["float32", "bfloat16"], default="float32", help="LLM dtype (default float32)")
     ap.add_argument("--vision", action="store_true", help="run the vision tower on random pixels instead of bypassing it")
     ap.add_argument("--repeats", type=int, default=2, help="runs per configuration; the fastest is reported (default 2)")
-    ap.add_argument("--threads", type=int, default=0, help="pruner threads (0 = all cores); torch uses its own setting")
+    ap.add_argument("--threads", type=int, default=0, help="pruner threads (0 = the CPUs this process may use); torch uses its own setting")
     ap.add_argument("--png", default=str(HERE / "vla_prefill.png"), help="bar chart output ('' = none)")
     args = ap.parse_args(argv)
     dtype = getattr(torch, args.dtype)

@@ -165,8 +165,9 @@ class Pruner(Described):
     Args:
         path: the ``.safetensors`` weight file (docs/weight-file.md; str, bytes or os.PathLike; any bytes, UTF-8 or not).
         max_tokens: capacity: the most tokens one call may score (the arena is planned for it).
-        num_threads: worker threads, 0 = all cores (the :attr:`num_threads` attribute then
-            says how many). ``threads=`` is the deprecated spelling.
+        num_threads: worker threads, 0 = the CPUs this process may use (its affinity mask, capped
+            by its cgroup CPU quota; the :attr:`num_threads` attribute then says how many).
+            ``threads=`` is the deprecated spelling.
         compute: ``"f32"`` (default, the reference precision), ``"bf16"`` (needs AVX512_BF16) or
             ``"int8"`` (linear layers in int8, needs AVX512-VNNI; library 1.1 or later).
         mmap: True (default) maps the file and reads F32 weights in place (the file must not be
@@ -218,7 +219,7 @@ class Pruner(Described):
         if isinstance(max_tokens, bool) or not isinstance(max_tokens, numbers.Integral) or not 1 <= max_tokens <= _UINT32_MAX:
             raise InvalidArgumentError(f"max_tokens must be an int in 1..{_UINT32_MAX}, got {max_tokens!r}")
         if isinstance(num_threads, bool) or not isinstance(num_threads, numbers.Integral) or not 0 <= num_threads <= _UINT32_MAX:
-            raise InvalidArgumentError(f"num_threads must be an int >= 0 (0 = all cores), got {num_threads!r}")
+            raise InvalidArgumentError(f"num_threads must be an int >= 0 (0 = the CPUs this process may use), got {num_threads!r}")
         if compute not in _COMPUTE:
             raise InvalidArgumentError(f"compute must be 'f32', 'bf16' or 'int8', got {compute!r}")
         if not isinstance(mmap, bool):

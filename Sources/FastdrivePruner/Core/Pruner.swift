@@ -120,6 +120,7 @@ package final class Pruner {
         if let (row, col) = model.stage(t) {
             throw .nonFinite("token \(row), element \(col) is NaN or Inf")
         }
+        try throwIfAborted()  // converting a frame polls too
     }
 
     /// Batch scoring, step 3: score every frame added, into `scores` (1 × total tokens).

@@ -4,9 +4,12 @@ import CKernels
 extension Kernels {
     /// out[r][c] = tokens[r][c] as f32 for every row of the host's tokens (out: n × dim).
     /// Returns the (row, column) of the first NaN/Inf, or nil when every value is finite.
-    static func convertToF32(out: MatrixView, tokens t: TokenView) -> (row: Int, col: Int)? {
+    /// `stop` is asked every 256 rows (a full frame takes tens of ms to convert); when it says
+    /// stop, the rest is not converted and nil is returned: the caller, which asked, knows.
+    static func convertToF32(out: MatrixView, tokens t: TokenView, until stop: () -> Bool = { false }) -> (row: Int, col: Int)? {
         assert(out.rows == t.n && out.cols == t.dim)
         for r in 0..<t.n {
+            if r % 256 == 255 && stop() { return nil }
             let bad = fdk_convert_to_f32(out.base + r * out.rowStride, t.row(r), t.dtype.rawValue, Int64(t.dim))
             if bad >= 0 { return (r, Int(bad)) }
         }

@@ -145,10 +145,11 @@ extension Kernels {
     /// worker runs between two abort polls. A multiple of the packed panel height.
     static let columnsPerStep = 16 * LinearWeight.panelRows
 
-    /// `linear` in steps of `columnsPerStep` output columns, asking `stop` before every step
-    /// after the first; returns false, with `out` partly written, when it said stop. Each output
-    /// element is the same sum in the same order as one whole product's (the products split
-    /// only the weight's rows), so results do not depend on the steps.
+    /// `linear` in steps of `columnsPerStep` output columns, asking `stop` before every step;
+    /// returns false, with `out` partly written, when it said stop. Steps start at the weight
+    /// slice's first row: callers start slices on step boundaries, so a given block of columns is
+    /// always the same product. (OpenBLAS's result for a block of a few rows can differ in the
+    /// last bit from the same columns inside a wider product: the steps are part of the result.)
     static func linear(out: MatrixView, _ a: ConstMatrixView, weight w: LinearWeight, accumulate: Bool,
                        scratch: LinearScratch, until stop: () -> Bool) -> Bool {
         let step = columnsPerStep
@@ -158,7 +159,7 @@ extension Kernels {
             packRowsBF16(a, into: rows)  // once for every step
             var c0 = 0
             while c0 < w.rows {
-                if c0 > 0 && stop() { return false }
+                if stop() { return false }
                 let count = min(step, w.rows - c0)
                 let slice = PackedBF16Weight(base: packed.base + packedBF16Elements(rows: c0, cols: w.cols), rows: count, cols: w.cols)
                 gemmBF16(out: out.columns(c0, count), packed: rows, weight: slice, accumulate: accumulate)
@@ -179,7 +180,7 @@ extension Kernels {
             guard let f32 = w.f32 else { preconditionFailure("weight without f32 view or packed copy") }
             var c0 = 0
             while c0 < w.rows {
-                if c0 > 0 && stop() { return false }
+                if stop() { return false }
                 let count = min(step, w.rows - c0)
                 linear(out: out.columns(c0, count), a, weight: f32.rows(c0, count), accumulate: accumulate)
                 c0 += count

@@ -62,15 +62,23 @@ struct QueryRowsPhase {
         case .fold:
             let (c0, n) = slice(task, of: config.intermediateSize, tasks: pass.columnTasks)
             guard n > 0 else { return }
-            Kernels.matmul(out: s.u.rows(0, f).columns(c0, n), s.v.rows(0, f).readOnly,
-                           weights.downProjF32.columns(c0, n))
+            // Reads a [D × n] block of W_down (tens of MB): in steps, polling between them.
+            var done = 0
+            while done < n, !pass.shouldStop() {
+                let count = min(Kernels.columnsPerStep, n - done)
+                Kernels.matmul(out: s.u.rows(0, f).columns(c0 + done, count), s.v.rows(0, f).readOnly,
+                               weights.downProjF32.columns(c0 + done, count))
+                done += count
+            }
         }
     }
 
-    /// Columns [start, start + count) of `total` for `task` of `tasks`: whole packed-weight panels
-    /// (32 columns, which also keeps workers off each other's cache lines).
+    /// Columns [start, start + count) of `total` for `task` of `tasks`: whole steps of the stepped
+    /// products (512 columns, a multiple of the packed panels' 32). Every 512-column block is then
+    /// one product of the same shape whatever the thread count, so results do not depend on it
+    /// (OpenBLAS gives a one-row product a last-bit different result for a narrower block).
     private func slice(_ task: Int, of total: Int, tasks: Int) -> (start: Int, count: Int) {
-        let panel = LinearWeight.panelRows
+        let panel = Kernels.columnsPerStep
         let per = ((total + tasks - 1) / tasks + panel - 1) / panel * panel
         let start = min(total, task * per)
         return (start, min(per, total - start))

@@ -33,12 +33,14 @@ final class ReconPrunerModel {
 
     /// Stages the next frame after the previous ones: its copy of the query token, then its
     /// tokens converted to f32. Returns the (row, column) of the first NaN/Inf token value, or
-    /// nil. The caller checked that the frame fits the plan.
+    /// nil (also when the call was aborted while converting: `abort` says so). The caller
+    /// checked that the frame fits the plan.
     func stage(_ t: TokenView) -> (row: Int, col: Int)? {
         let start = frames.rows
         frames.append(tokens: t.n, gridW: t.gridW, attentionTasks: pass.attentionTasks(rows: t.n + 1))
         Kernels.copy(out: workspace.x.rows(start, 1), weights.query.asRow)
-        return Kernels.convertToF32(out: workspace.x.rows(start + 1, t.n).columns(0, t.dim), tokens: t)
+        return Kernels.convertToF32(out: workspace.x.rows(start + 1, t.n).columns(0, t.dim), tokens: t,
+                                    until: abort.shouldStop)
     }
 
     /// Scores every staged frame into `scores` (1 × stagedTokens): one pass on `pool`. False
