@@ -165,7 +165,8 @@ def test_paper_preset_decoder_is_literal(tiny_data, tmp_path):
     model = build_model(cfg, ReconPruner(PrunerConfig.small(64)), 16)
     assert model.decoder.in_proj is None
     tokens = torch.randn(1, 16, 64) * 10
-    out = model.decoder(tokens, (4, 4))
+    with torch.no_grad():
+        out = model.decoder(tokens, (4, 4))
     assert float(out.min()) < 0  # linear head: not squashed into [0, 1]
     assert not any(isinstance(m, torch.nn.Sigmoid) for m in model.decoder.modules())
     # And it trains end to end through the CLI.
