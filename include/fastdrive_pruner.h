@@ -277,7 +277,8 @@ typedef enum fastdrive_blas_threads {
                                             first of them started is restored */
     FASTDRIVE_BLAS_THREADS_LEAVE = 2     /* never touched: if it is above 1, each product of the runtime's
                                             workers also starts OpenBLAS threads, which allocate (the
-                                            zero-allocation promise no longer holds) and oversubscribe */
+                                            zero-allocation promise no longer holds), oversubscribe, and
+                                            may change scores in the last bits (threaded products) */
 } fastdrive_blas_threads;
 
 /**

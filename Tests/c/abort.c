@@ -299,7 +299,15 @@ static void test_load(const char *model, const char *dir) {
     CHECK(s != FASTDRIVE_OK || memcmp(before, after, sizeof before) != 0,
           "LOAD_MMAP: a file rewritten in place must show in the scores (the documented hazard)");
 
-    /* LOAD_MMAP and truncation: SIGBUS at the next score, in a child. */
+    /* LOAD_MMAP and truncation: SIGBUS at the next score, in a child. Not under valgrind
+       (scripts/sanitize.sh sets FASTDRIVE_TEST_NO_SIGBUS): the crashing child's own crash
+       reporter reads unmapped memory, which valgrind reports as the child's errors. */
+    if (getenv("FASTDRIVE_TEST_NO_SIGBUS")) {
+        fastdrive_pruner_destroy(r);
+        fastdrive_pruner_destroy(m);
+        unlink(b);
+        return;
+    }
     pid_t child = fork();
     if (child == 0) {
         int devnull = open("/dev/null", O_WRONLY);  /* the Swift runtime's crash report */
@@ -344,8 +352,20 @@ static void test_blas_threads(const char *model) {
         openblas_set_num_threads(2);
         fastdrive_pruner *p = open_with(model, 2, NULL, NULL, FASTDRIVE_LOAD_MMAP, modes[i]);
         if (!p) return;
-        CHECK(fastdrive_pruner_score(p, &t, scores) == FASTDRIVE_OK && memcmp(scores, ref_scores, sizeof scores) == 0,
-              "blas_threads %d: scores differ", modes[i]);
+        CHECK(fastdrive_pruner_score(p, &t, scores) == FASTDRIVE_OK, "blas_threads %d: %s", modes[i],
+              fastdrive_pruner_last_error(p));
+        /* LEAVE with OpenBLAS threads > 1: threaded products, equal to the last bits only. */
+        float worst = 0, scale = 1;
+        for (int j = 0; j < N; j++) {
+            float e = scores[j] - ref_scores[j], a = ref_scores[j] < 0 ? -ref_scores[j] : ref_scores[j];
+            if (e < 0) e = -e;
+            if (e > worst) worst = e;
+            if (a > scale) scale = a;
+        }
+        if (modes[i] == FASTDRIVE_BLAS_THREADS_LEAVE)
+            CHECK(worst <= 1e-4f * scale, "blas_threads LEAVE: scores off by %g", (double)worst);
+        else
+            CHECK(memcmp(scores, ref_scores, sizeof scores) == 0, "blas_threads %d: scores differ", modes[i]);
         CHECK(openblas_get_num_threads() == want[i], "blas_threads %d: OpenBLAS has %d threads after score, want %d",
               modes[i], openblas_get_num_threads(), want[i]);
         fastdrive_pruner_destroy(p);
