@@ -193,11 +193,18 @@ def _cmd_demo(a: argparse.Namespace) -> int:
     return 0
 
 
+def _name_file(text: str) -> tuple[str, str]:
+    name, sep, path = text.partition("=")
+    if not sep or not name or not path:
+        raise argparse.ArgumentTypeError(f"expected NAME=FILE, got {text!r}")
+    return name, path
+
+
 def _cmd_plan_bench(a: argparse.Namespace) -> int:
     from .planning.benchmark import BenchConfig, format_table, run
 
     torch.set_num_threads(a.threads)
-    extra = dict(x.split("=", 1) for x in a.pruner)
+    extra = dict(a.pruner)
     cfg = BenchConfig(cache_dir=a.cache, results_dir=a.results, weights=a.weights, extra_pruners=extra,
                       train_count=a.train_count, test_count=a.test_count, epochs=a.epochs,
                       planner_seeds=tuple(range(a.seeds)), workers=a.workers, force=a.force)
@@ -257,7 +264,7 @@ def build_parser() -> argparse.ArgumentParser:
     d.add_argument("--encoder-seed", type=int, default=1234)
     b = sub.add_parser("plan-bench", help="planning benchmark: a planner on kept tokens at 0/25/50/75/90 %% pruning")
     b.add_argument("--weights", default="models/reconpruner-small.safetensors", help="the ReconPruner row's weight file")
-    b.add_argument("--pruner", action="append", default=[], metavar="NAME=FILE",
+    b.add_argument("--pruner", action="append", default=[], metavar="NAME=FILE", type=_name_file,
                    help="another ReconPruner row (e.g. anchor-only=runs/anchor/pruner.safetensors); repeatable")
     b.add_argument("--cache", default=".build/planning", help="encoded scenes and trained planners")
     b.add_argument("--results", default="Benchmarks/planning/results", help="latest.json, table.md, relative.png")
