@@ -270,7 +270,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--results", default="Benchmarks/planning/results", help="latest.json, table.md, relative.png")
     b.add_argument("--train-count", type=int, default=6000)
     b.add_argument("--test-count", type=int, default=1500)
-    b.add_argument("--epochs", type=int, default=10)
+    b.add_argument("--epochs", type=int, default=8)
     b.add_argument("--seeds", type=int, default=3, help="planner seeds 0..N-1")
     b.add_argument("--workers", type=int, default=2, help="processes drawing scenes")
     b.add_argument("--threads", type=int, default=2, help="torch threads")

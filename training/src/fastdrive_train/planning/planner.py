@@ -25,9 +25,9 @@ class PlannerConfig:
     width: int = 48
     heads: int = 4
     layers: int = 1
-    readout: int = 8  # features per token position that the plan head reads
+    readout: int = 2  # features per token position that the plan head reads
     pooled: int = 32  # features max-pooled over the kept tokens (what is there, wherever it is)
-    hidden: int = 256
+    hidden: int = 64
     grid: tuple[int, int] = (14, 14)
     n_out: int = len(OUTPUTS)
 
