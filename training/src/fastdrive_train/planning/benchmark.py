@@ -23,7 +23,7 @@ import torch
 from .. import baselines
 from ..encoders import PatchEncoder
 from .planner import Planner, PlannerConfig, fit, load_planner, save_planner
-from .policies import SelectPolicy, Selector, default_policies
+from .policies import Selector, default_policies
 from .scenes import OUTPUTS, collides, trajectory
 from .tokens import TokenSet, cached_scenes
 
@@ -43,9 +43,10 @@ class BenchConfig:
     train_seed: int = 11
     test_seed: int = 12
     planner_seeds: tuple[int, ...] = (0, 1, 2)
-    epochs: int = 10
+    epochs: int = 8
     batch: int = 128
     lr: float = 2e-3
+    weight_decay: float = 0.05
     ratios: tuple[float, ...] = RATIOS
     encoder_seed: int = 1234
     dim: int = 128
@@ -118,7 +119,7 @@ def run(cfg: BenchConfig, log=print) -> dict:
     mean_row = plan_metrics(mean_y, mean_stop, test, var)
 
     planners: dict[int, Planner] = {}
-    recipe = json.dumps([asdict(cfg.planner), cfg.train_count, cfg.train_seed, cfg.epochs, cfg.batch, cfg.lr,
+    recipe = json.dumps([asdict(cfg.planner), cfg.train_count, cfg.train_seed, cfg.epochs, cfg.batch, cfg.lr, cfg.weight_decay,
                          cfg.encoder_seed, cfg.dim, cfg.patch], sort_keys=True)
     tag = hashlib.sha256(recipe.encode()).hexdigest()[:12]
     for seed in cfg.planner_seeds:
@@ -126,7 +127,8 @@ def run(cfg: BenchConfig, log=print) -> dict:
         if path.is_file():
             planners[seed] = load_planner(path)
         else:
-            planners[seed] = fit(train, cfg.planner, seed=seed, epochs=cfg.epochs, batch=cfg.batch, lr=cfg.lr, log=log)
+            planners[seed] = fit(train, cfg.planner, seed=seed, epochs=cfg.epochs, batch=cfg.batch, lr=cfg.lr,
+                                 weight_decay=cfg.weight_decay, log=log)
             save_planner(planners[seed], path)
         log(f"planner seed {seed} ready ({time.time() - t0:.0f} s)")
 

@@ -25,8 +25,9 @@ class PlannerConfig:
     width: int = 48
     heads: int = 4
     layers: int = 1
-    readout: int = 8  # features per token position that the plan head reads
-    hidden: int = 256
+    readout: int = 2  # features per token position that the plan head reads
+    pooled: int = 32  # features max-pooled over the kept tokens (what is there, wherever it is)
+    hidden: int = 64
     grid: tuple[int, int] = (14, 14)
     n_out: int = len(OUTPUTS)
 
@@ -57,7 +58,8 @@ class _Layer(nn.Module):
 class Planner(nn.Module):
     """Tokens + original-position embeddings → transformer layer(s) over the kept tokens → a few
     features per token, placed at the token's original grid cell (cells of dropped tokens stay
-    zero, as a VLA's dropped tokens are simply absent) → MLP head → plan."""
+    zero, as a VLA's dropped tokens are simply absent), plus features max-pooled over the kept
+    tokens → MLP head → plan."""
 
     def __init__(self, cfg: PlannerConfig) -> None:
         super().__init__()
@@ -67,9 +69,10 @@ class Planner(nn.Module):
         self.row = nn.Parameter(torch.randn(cfg.grid[0], w) * 0.5)
         self.col = nn.Parameter(torch.randn(cfg.grid[1], w) * 0.5)
         self.layers = nn.ModuleList(_Layer(w, cfg.heads) for _ in range(cfg.layers))
-        self.out = nn.Sequential(nn.LayerNorm(w), nn.Linear(w, cfg.readout))
+        self.out = nn.Sequential(nn.LayerNorm(w), nn.Linear(w, cfg.readout + cfg.pooled))
         cells = cfg.grid[0] * cfg.grid[1]
-        self.head = nn.Sequential(nn.Linear(cells * cfg.readout, cfg.hidden), nn.GELU(), nn.Linear(cfg.hidden, cfg.n_out + 1))
+        self.head = nn.Sequential(nn.Linear(cells * cfg.readout + cfg.pooled, cfg.hidden), nn.GELU(),
+                                  nn.Linear(cfg.hidden, cfg.n_out + 1))
         # Plan targets are standardised with the training set's statistics (set by `fit`).
         self.register_buffer("y_mean", torch.zeros(cfg.n_out))
         self.register_buffer("y_std", torch.ones(cfg.n_out))
@@ -84,10 +87,11 @@ class Planner(nn.Module):
         for layer in self.layers:
             x, a = layer(x, attention)
             maps.append(a)
-        f = self.out(x)  # B, K, r
+        f = self.out(x)
+        f, pooled = f[..., : self.cfg.readout], f[..., self.cfg.readout:].amax(dim=1)
         b, _, r = f.shape
         canvas = f.new_zeros(b, gh * gw, r).scatter(1, positions[..., None].expand(-1, -1, r), f)
-        out = self.head(canvas.flatten(1))
+        out = self.head(torch.cat([canvas.flatten(1), pooled], dim=1))
         att = torch.stack(maps).mean(0) if attention else None
         return out[:, : self.cfg.n_out], out[:, self.cfg.n_out], att
 

@@ -182,10 +182,10 @@ def sample_content(rng: np.random.Generator) -> SceneContent:
         z = float(rng.uniform(6, 60))
         obstacles.append(Obstacle("vehicle", lane_x(int(rng.choice(others)), z, 0.4), z, _rand_color(rng)))
     if rng.random() < 0.25:  # pedestrian crossing in the ego lane
-        z = float(rng.uniform(6, 25))
+        z = float(rng.uniform(5, 16))
         obstacles.append(Obstacle("pedestrian", lane_x(base.ego_lane, z, 1.2), z, _rand_color(rng)))
     if rng.random() < 0.3:  # pedestrian on another lane: no stop
-        z = float(rng.uniform(6, 25))
+        z = float(rng.uniform(5, 16))
         obstacles.append(Obstacle("pedestrian", lane_x(int(rng.choice(others)), z, 1.0), z, _rand_color(rng)))
     for _ in range(int(rng.integers(0, 4))):  # pedestrians on the verge
         z = float(rng.uniform(5, 40))
@@ -194,7 +194,7 @@ def sample_content(rng: np.random.Generator) -> SceneContent:
         obstacles.append(Obstacle("pedestrian", x, z, _rand_color(rng)))
     lights = []
     if rng.random() < 0.5:
-        z = float(rng.uniform(10, 28))
+        z = float(rng.uniform(8, 18))
         left, right = base.road_edges(z)
         x = float(right + 0.8) if rng.random() < 0.6 else float(left - 0.8)
         u = rng.random()
@@ -335,7 +335,7 @@ def _draw_light(li: Light, cam: _Camera, rng: np.random.Generator) -> list[Shape
     for k, state in enumerate(("red", "amber", "green")):
         h = 5.55 - k * 0.9
         col = LAMP_COLORS[state] if state == li.state else UNLIT
-        out.append(Shape("ellipse", _box(cam, li.x - 0.4, li.x + 0.4, li.z, h - 0.4, h + 0.4), col, True, "sign"))
+        out.append(Shape("ellipse", _box(cam, li.x - 0.45, li.x + 0.45, li.z, h - 0.45, h + 0.45), col, True, "sign"))
     return out
 
 
