@@ -147,8 +147,18 @@ static void test_callback(const char *path) {
         per_score = atomic_load(&st.polls) - before;
     }
     CHECK(per_score > 2, "score polled the callback %ld times", per_score);
-    CHECK(atomic_load(&st.threads_seen) == 2, "callback polled on %d threads, want 2 (caller and worker)",
-          atomic_load(&st.threads_seen));
+    /* The worker polls only if it takes a task before the caller has run them all; give it a few
+       calls. Valgrind runs one thread at a time (scripts/sanitize.sh sets
+       FASTDRIVE_TEST_SERIAL_THREADS), so there the caller may legitimately run every task. */
+    for (int tries = 0; tries < 20 && atomic_load(&st.threads_seen) < 2; tries++) {
+        float scores[N];
+        fastdrive_tokens t = frame(0);
+        fastdrive_pruner_score(p, &t, scores);
+    }
+    int want_threads = getenv("FASTDRIVE_TEST_SERIAL_THREADS") ? 1 : 2;
+    CHECK(atomic_load(&st.threads_seen) >= want_threads && atomic_load(&st.threads_seen) <= 2,
+          "callback polled on %d threads, want %d..2 (caller and worker)", atomic_load(&st.threads_seen),
+          want_threads);
     /* How often each select policy polls when not stopped: DART polls once per pivot pass, far
        less often than score, so each policy's stop points are spread over its own polls. */
     fastdrive_policy pols[5] = { FASTDRIVE_POLICY_DIVPRUNE, FASTDRIVE_POLICY_VISPRUNER, FASTDRIVE_POLICY_DART,

@@ -1,7 +1,13 @@
 // CDPruner.swift — CDPRUNER: greedy MAP of a conditional DPP over the tokens (Zhang et al., 2025,
 // arXiv 2506.10967), as Intel's OpenVINO GenAI ships it, with the host's relevance in `aux`.
 
-import Foundation
+#if canImport(Glibc)
+import Glibc
+#elseif canImport(Musl)
+import Musl
+#elseif canImport(Darwin)
+import Darwin
+#endif
 
 /// The rule of the authors' code (Theia-4869/CDPruner: relevance, `theta`, kernel and
 /// `conditional_dpp_map`), where the paper and code leave room:
