@@ -140,10 +140,11 @@ extension Kernels {
         }
     }
 
-    /// Output columns per step of `linear(..., until:)`: a 325-row chunk times 512 columns of a
-    /// 2048-wide weight is ~0.7 GFLOP, a few milliseconds of one core, which bounds how long a
-    /// worker runs between two abort polls. A multiple of the packed panel height.
-    static let columnsPerStep = 16 * LinearWeight.panelRows
+    /// Output columns per step of `linear(..., until:)`: a 325-row chunk times 256 columns of a
+    /// 2048-wide weight is ~0.34 GFLOP, 3-6 ms of one core, which bounds how long a worker runs
+    /// between two abort polls (512 columns left stretches of 20 ms and more at full size in
+    /// `Benchmarks/abort_poll_gaps.c`). A multiple of the packed panel height.
+    static let columnsPerStep = 8 * LinearWeight.panelRows
 
     /// `linear` in steps of `columnsPerStep` output columns, asking `stop` before every step;
     /// returns false, with `out` partly written, when it said stop. Steps start at the weight
