@@ -10,6 +10,7 @@
 //   packed A: row r, pair q, element e              → a[(r·kp + q)·2 + e]          = A[r][2q + e]
 #include "fastdrive_kernels.h"
 #include "bf16.h"
+#include "amx.h"
 
 #include <string.h>
 
@@ -22,7 +23,9 @@ static inline int64_t pairs(int64_t k) { return (k + 1) / 2; }
 int fdk_bf16_supported(void) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512bf16") && __builtin_cpu_supports("avx512bw");
+    if (!__builtin_cpu_supports("avx512bf16") || !__builtin_cpu_supports("avx512bw")) return 0;
+    (void)fdk_amx_usable();  // decided here, at create, rather than in the first product
+    return 1;
 #else
     return 0;
 #endif
@@ -99,22 +102,109 @@ TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6) TILE(7) TILE(8) TILE(9) TILE(10)
 typedef void (*tile_fn)(float *, int64_t, const uint16_t *, int64_t, const uint16_t *, int64_t, int, __mmask32);
 static const tile_fn tiles[MR + 1] = {0, tile1, tile2, tile3, tile4, tile5, tile6, tile7, tile8, tile9, tile10, tile11, tile12};
 
-void fdk_bf16_gemm(float *c, int64_t ldc, const uint16_t *a_packed, int64_t m, const uint16_t *w_packed,
-                   int64_t n, int64_t k, int32_t accumulate) {
-    const int64_t kp = pairs(k), panels = (n + NR - 1) / NR, arow = kp * 2;
-    for (int64_t k0 = 0; k0 < kp; k0 += KC) {
-        const int64_t kq = kp - k0 < KC ? kp - k0 : KC;
-        const int load = accumulate || k0 > 0;
+// Rows [r_begin, r_end) over pairs [k_begin, k_end) on the AVX-512 tiles, adding to c when
+// `accumulate` (or after the first k block).
+static void avx512_range(float *c, int64_t ldc, const uint16_t *a_packed, int64_t r_begin, int64_t r_end,
+                         const uint16_t *w_packed, int64_t n, int64_t kp, int64_t k_begin, int64_t k_end,
+                         int accumulate) {
+    const int64_t panels = (n + NR - 1) / NR, arow = kp * 2;
+    for (int64_t k0 = k_begin; k0 < k_end; k0 += KC) {
+        const int64_t kq = k_end - k0 < KC ? k_end - k0 : KC;
+        const int load = accumulate || k0 > k_begin;
         for (int64_t p = 0; p < panels; p++) {
             const int64_t cols = n - p * NR < NR ? n - p * NR : NR;
             const __mmask32 mask = cols == NR ? 0xffffffffu : ((1u << cols) - 1u);
             const uint16_t *b = w_packed + (p * kp + k0) * NR * 2;
-            for (int64_t r0 = 0; r0 < m; r0 += MR) {
-                const int mr = m - r0 < MR ? (int)(m - r0) : MR;
+            for (int64_t r0 = r_begin; r0 < r_end; r0 += MR) {
+                const int mr = r_end - r0 < MR ? (int)(r_end - r0) : MR;
                 tiles[mr](c + r0 * ldc + p * NR, ldc, a_packed + r0 * arow + k0 * 2, arow, b, kq, load, mask);
             }
         }
     }
+}
+
+// 32 (or 16) rows × one 32-column panel over pairs [0, kq) (a multiple of 16 pairs = one 64-byte
+// tile row) on AMX tdpbf16ps: tiles 0–3 accumulate in f32, 4–5 hold 16-row A tiles, 6–7 the
+// panel's two 16-column halves, which the packed layout stores as tdpbf16ps's B operand (16
+// pairs × 16 columns × 2 bf16, rows 128 bytes apart). Writes the sums to out[rows][32].
+AMX_TARGET static void amx_rows32(float *out, const uint16_t *a, int64_t arow, const uint16_t *b, int64_t kq) {
+    const int64_t stride = arow * 2;  // bytes
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int64_t q = 0; q < kq; q += 16) {
+        _tile_loadd(4, a + q * 2, stride);
+        _tile_loadd(5, a + 16 * arow + q * 2, stride);
+        _tile_loadd(6, b + q * NR * 2, NR * 4);
+        _tile_loadd(7, b + q * NR * 2 + 32, NR * 4);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+        _tile_dpbf16ps(2, 5, 6);
+        _tile_dpbf16ps(3, 5, 7);
+    }
+    _tile_stored(0, out, NR * 4);
+    _tile_stored(1, out + 16, NR * 4);
+    _tile_stored(2, out + 16 * NR, NR * 4);
+    _tile_stored(3, out + 16 * NR + 16, NR * 4);
+}
+
+AMX_TARGET static void amx_rows16(float *out, const uint16_t *a, int64_t arow, const uint16_t *b, int64_t kq) {
+    _tile_zero(0);
+    _tile_zero(1);
+    for (int64_t q = 0; q < kq; q += 16) {
+        _tile_loadd(4, a + q * 2, arow * 2);
+        _tile_loadd(6, b + q * NR * 2, NR * 4);
+        _tile_loadd(7, b + q * NR * 2 + 32, NR * 4);
+        _tile_dpbf16ps(0, 4, 6);
+        _tile_dpbf16ps(1, 4, 7);
+    }
+    _tile_stored(0, out, NR * 4);
+    _tile_stored(1, out + 16, NR * 4);
+}
+
+// Rows [0, m) (a multiple of 16) over pairs [0, kq) (a multiple of 16) on AMX.
+BF16_TARGET static void amx_range(float *c, int64_t ldc, const uint16_t *a_packed, int64_t m,
+                                  const uint16_t *w_packed, int64_t n, int64_t kp, int64_t kq, int accumulate) {
+    const int64_t panels = (n + NR - 1) / NR, arow = kp * 2;
+    float block[32 * NR] __attribute__((aligned(64)));
+    fdk_amx_configure();
+    for (int64_t p = 0; p < panels; p++) {
+        const int64_t cols = n - p * NR < NR ? n - p * NR : NR;
+        const __mmask32 mask = cols == NR ? 0xffffffffu : ((1u << cols) - 1u);
+        const __mmask16 m0 = (__mmask16)mask, m1 = (__mmask16)(mask >> 16);
+        const uint16_t *b = w_packed + p * kp * NR * 2;
+        for (int64_t r0 = 0; r0 < m; r0 += m - r0 >= 32 ? 32 : 16) {
+            const int rows = m - r0 >= 32 ? 32 : 16;
+            if (rows == 32) amx_rows32(block, a_packed + r0 * arow, arow, b, kq);
+            else amx_rows16(block, a_packed + r0 * arow, arow, b, kq);
+            for (int r = 0; r < rows; r++) {
+                float *cr = c + (r0 + r) * ldc + p * NR;
+                __m512 f0 = _mm512_load_ps(block + r * NR), f1 = _mm512_load_ps(block + r * NR + 16);
+                if (accumulate) {
+                    f0 = _mm512_add_ps(_mm512_maskz_loadu_ps(m0, cr), f0);
+                    f1 = _mm512_add_ps(_mm512_maskz_loadu_ps(m1, cr + 16), f1);
+                }
+                _mm512_mask_storeu_ps(cr, m0, f0);
+                _mm512_mask_storeu_ps(cr + 16, m1, f1);
+            }
+        }
+    }
+    fdk_amx_release();
+}
+
+// Whole 16-row blocks and whole 16-pair k blocks run on AMX when the process may use it (see
+// amx.c); the k tail and the last rows (< 16) on the AVX-512 tiles.
+void fdk_bf16_gemm(float *c, int64_t ldc, const uint16_t *a_packed, int64_t m, const uint16_t *w_packed,
+                   int64_t n, int64_t k, int32_t accumulate) {
+    const int64_t kp = pairs(k);
+    const int64_t kamx = m >= 16 && fdk_amx_usable() ? kp / 16 * 16 : 0;
+    const int64_t mamx = kamx > 0 ? m / 16 * 16 : 0;
+    if (mamx > 0) {
+        amx_range(c, ldc, a_packed, mamx, w_packed, n, kp, kamx, accumulate);
+        if (kamx < kp) avx512_range(c, ldc, a_packed, 0, mamx, w_packed, n, kp, kamx, kp, 1);
+    }
+    if (mamx < m) avx512_range(c, ldc, a_packed, mamx, m, w_packed, n, kp, 0, kp, accumulate);
 }
 #else
 void fdk_bf16_gemm(float *c, int64_t ldc, const uint16_t *a_packed, int64_t m, const uint16_t *w_packed,
