@@ -56,9 +56,9 @@ int fdk_amx_usable(void) {
     return amx_state;
 }
 
-AMX_TARGET void fdk_amx_configure(void) {
-    // Palette 1, every tile 16 rows × 64 bytes: C tiles hold 16 × 16 int32/f32, A tiles 16 rows
-    // of 64 bytes of k, B tiles 16 k-groups × 16 columns.
+AMX_TARGET void fdk_amx_configure(int rows) {
+    // Palette 1. Tiles 0–3 (C: 16 × 16 int32/f32) and 4–5 (A: rows of 64 bytes of k) have `rows`
+    // rows; 6–7 (B: 16 k-groups × 16 columns) always 16.
     struct {
         uint8_t palette, start_row, reserved[14];
         uint16_t colsb[16];
@@ -68,7 +68,7 @@ AMX_TARGET void fdk_amx_configure(void) {
     cfg.palette = 1;
     for (int t = 0; t < 8; t++) {
         cfg.colsb[t] = 64;
-        cfg.rows[t] = 16;
+        cfg.rows[t] = (uint8_t)(t < 6 ? rows : 16);
     }
     _tile_loadconfig(&cfg);
 }
@@ -76,6 +76,6 @@ AMX_TARGET void fdk_amx_configure(void) {
 AMX_TARGET void fdk_amx_release(void) { _tile_release(); }
 #else
 int fdk_amx_usable(void) { return 0; }
-void fdk_amx_configure(void) {}
+void fdk_amx_configure(int rows) { (void)rows; }
 void fdk_amx_release(void) {}
 #endif

@@ -4,13 +4,10 @@
 
 #define AMX_TARGET __attribute__((target("amx-tile,amx-int8,amx-bf16,avx512f,avx512bw,avx512vl")))
 
-/// 1 when this process may use AMX tiles (CPU, OS and permission checked, first product
-/// verified); decided on the first call, thread-safe.
-int fdk_amx_usable(void);
-
-/// Loads the kernels' tile configuration (8 tiles of 16 rows × 64 bytes) on this thread. Only
-/// after fdk_amx_usable() said 1; pair with fdk_amx_release() before returning to the caller.
-void fdk_amx_configure(void);
+/// Loads the kernels' tile configuration on this thread: 8 tiles of 64-byte rows, the
+/// accumulator and A tiles (0–5) `rows` ≤ 16 rows, the B tiles (6–7) 16. Only after
+/// fdk_amx_usable() said 1; pair with fdk_amx_release() before returning to the caller.
+void fdk_amx_configure(int rows);
 
 /// Returns this thread's tiles to the init state (smaller context switches and signal frames).
 void fdk_amx_release(void);

@@ -272,7 +272,7 @@ AMX_TARGET static void amx_rows32(int32_t *out, const uint8_t *a, int64_t arow, 
     _tile_stored(3, out + 16 * NR + 16, NR * 4);
 }
 
-// The same for 16 rows.
+// The same for the 16 (or fewer, as configured) rows of one A tile.
 AMX_TARGET static void amx_rows16(int32_t *out, const uint8_t *a, int64_t arow, const uint8_t *b, int64_t kq) {
     _tile_zero(0);
     _tile_zero(1);
@@ -287,35 +287,47 @@ AMX_TARGET static void amx_rows16(int32_t *out, const uint8_t *a, int64_t arow, 
     _tile_stored(1, out + 16, NR * 4);
 }
 
-// `amx`: run whole 16- and 32-row blocks on AMX (the caller checked fdk_amx_usable), the rest
-// of the rows on the AVX-512 tiles. Both give the same exact int32 sums.
+// `amx`: with a k range of whole tile rows and at least 16 rows, every row runs on AMX (the
+// caller checked fdk_amx_usable): 32- and 16-row blocks, then the last < 16 rows with tiles
+// configured to that height; otherwise all run on the AVX-512 tiles. Both give the same exact
+// int32 sums. (A single row, a query row's GEMV, is bound by reading the weight either way.)
 static void gemm(int amx, float *c, int32_t *c32, int64_t ldc, const uint8_t *a_packed, const float *a_scales,
                  const int32_t *a_zero_points, int64_t m, const uint8_t *w_packed, const float *w_scales,
                  const int32_t *w_sums, int64_t n, int64_t k, int32_t accumulate) {
     const int64_t kq = quads(k), arow = kq * 4;
     amx = amx && kq % 16 == 0 && m >= 16;
-    if (amx) fdk_amx_configure();
+    const int64_t whole = amx ? m / 16 * 16 : 0;  // rows in 16-row blocks
     int32_t block[32 * NR] __attribute__((aligned(64)));
-    for (int64_t p = 0; p < panels(n); p++) {
-        const int64_t cols = n - p * NR < NR ? n - p * NR : NR;
-        const __mmask32 mask = cols == NR ? 0xffffffffu : ((1u << cols) - 1u);
-        const uint8_t *b = w_packed + p * kq * NR * 4;
-        float *cp = c ? c + p * NR : 0;
-        int32_t *cp32 = c32 ? c32 + p * NR : 0;
-        int64_t r0 = 0;
-        for (; amx && m - r0 >= 16; r0 += m - r0 >= 32 ? 32 : 16) {
-            const int rows = m - r0 >= 32 ? 32 : 16;
-            if (rows == 32) amx_rows32(block, a_packed + r0 * arow, arow, b, kq);
-            else amx_rows16(block, a_packed + r0 * arow, arow, b, kq);
-            finish(rows, block, cp ? cp + r0 * ldc : 0, cp32 ? cp32 + r0 * ldc : 0, ldc,
-                   a_scales ? a_scales + r0 : 0, a_zero_points + r0, w_scales ? w_scales + p * NR : 0,
-                   w_sums + p * NR, accumulate, mask);
+    if (amx) fdk_amx_configure(16);
+    for (int pass = 0; pass < 2; pass++) {
+        // Pass 0: the 16-row blocks (AMX) or every row (AVX-512); pass 1: AMX's last rows.
+        const int64_t r_begin = pass == 0 ? 0 : whole, r_end = pass == 0 && amx ? whole : m;
+        if (pass == 1) {
+            if (!amx || whole == m) break;
+            fdk_amx_configure((int)(m - whole));
         }
-        for (; r0 < m; r0 += MR) {
-            const int mr = m - r0 < MR ? (int)(m - r0) : MR;
-            tiles[mr](cp ? cp + r0 * ldc : 0, cp32 ? cp32 + r0 * ldc : 0, ldc, a_packed + r0 * arow,
-                      arow, a_scales ? a_scales + r0 : 0, a_zero_points + r0, b, w_scales ? w_scales + p * NR : 0,
-                      w_sums + p * NR, kq, accumulate, mask);
+        for (int64_t p = 0; p < panels(n); p++) {
+            const int64_t cols = n - p * NR < NR ? n - p * NR : NR;
+            const __mmask32 mask = cols == NR ? 0xffffffffu : ((1u << cols) - 1u);
+            const uint8_t *b = w_packed + p * kq * NR * 4;
+            const float *sw = w_scales ? w_scales + p * NR : 0;
+            for (int64_t r0 = r_begin; r0 < r_end;) {
+                float *cr = c ? c + r0 * ldc + p * NR : 0;
+                int32_t *cr32 = c32 ? c32 + r0 * ldc + p * NR : 0;
+                const float *sa = a_scales ? a_scales + r0 : 0;
+                if (amx) {
+                    const int rows = pass == 1 ? (int)(r_end - r0) : (r_end - r0 >= 32 ? 32 : 16);
+                    if (rows == 32) amx_rows32(block, a_packed + r0 * arow, arow, b, kq);
+                    else amx_rows16(block, a_packed + r0 * arow, arow, b, kq);
+                    finish(rows, block, cr, cr32, ldc, sa, a_zero_points + r0, sw, w_sums + p * NR, accumulate, mask);
+                    r0 += rows;
+                } else {
+                    const int mr = r_end - r0 < MR ? (int)(r_end - r0) : MR;
+                    tiles[mr](cr, cr32, ldc, a_packed + r0 * arow, arow, sa, a_zero_points + r0, b, sw, w_sums + p * NR,
+                              kq, accumulate, mask);
+                    r0 += mr;
+                }
+            }
         }
     }
     if (amx) fdk_amx_release();

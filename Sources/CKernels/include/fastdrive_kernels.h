@@ -124,6 +124,13 @@ void fdk_dpp_update(double *d2, float *c, int64_t ldc, int64_t step, const float
 /// The index of the largest of x[n] (f64), the lowest on ties; -INF entries rank last.
 int64_t fdk_argmax_f64(const double *x, int64_t n);
 
+/* ---- AMX (amx.c) ------------------------------------------------------------------------- */
+
+/// 1 when this process may use Intel AMX tiles (CPU, OS, Linux's permission and a first product
+/// checked; FASTDRIVE_AMX=0 says no); decided on the first call, thread-safe. The int8 and bf16
+/// GEMMs then run on AMX, with the same results for int8 and bf16's rounding for bf16.
+int fdk_amx_usable(void);
+
 /* ---- bf16 GEMM (gemm_bf16.c) ----------------------------------------------------------- */
 
 /// Whether this CPU has AVX512_BF16 (the bf16 compute path needs it).
