@@ -54,7 +54,7 @@ void fdk_f32_pack_weight(float *out, const float *w, int64_t ldw, int64_t n, int
 // One mr × 32 tile over kq values of k; `mr` is a constant in every caller, so the
 // accumulators live in registers. `mask` covers the panel's valid columns.
 F32_TARGET __attribute__((always_inline))
-static inline void tile(int mr, float *c, int64_t ldc, const float *a, int64_t lda, const float *b, int64_t kq,
+static inline void tile(int mr, float *c, int64_t ldc, const float *a, const float *b, int64_t kq,
                         int load, __mmask16 m0, __mmask16 m1) {
     __m512 acc[MR][2];
     for (int r = 0; r < MR; r++) {
@@ -66,7 +66,7 @@ static inline void tile(int mr, float *c, int64_t ldc, const float *a, int64_t l
         const __m512 b0 = _mm512_loadu_ps(b + q * NR), b1 = _mm512_loadu_ps(b + q * NR + 16);
         for (int r = 0; r < MR; r++) {
             if (r >= mr) continue;
-            const __m512 x = _mm512_set1_ps(a[r * lda + q]);
+            const __m512 x = _mm512_set1_ps(a[q * MR + r]);
             acc[r][0] = _mm512_fmadd_ps(x, b0, acc[r][0]);
             acc[r][1] = _mm512_fmadd_ps(x, b1, acc[r][1]);
         }
@@ -79,28 +79,36 @@ static inline void tile(int mr, float *c, int64_t ldc, const float *a, int64_t l
 }
 
 #define TILE(N)                                                                                              \
-    F32_TARGET static void tile##N(float *c, int64_t ldc, const float *a, int64_t lda, const float *b,        \
-                                   int64_t kq, int load, __mmask16 m0, __mmask16 m1) {                       \
-        tile(N, c, ldc, a, lda, b, kq, load, m0, m1);                                                        \
+    F32_TARGET static void tile##N(float *c, int64_t ldc, const float *a, const float *b, int64_t kq, int load, \
+                                   __mmask16 m0, __mmask16 m1) {                                             \
+        tile(N, c, ldc, a, b, kq, load, m0, m1);                                                             \
     }
 TILE(1) TILE(2) TILE(3) TILE(4) TILE(5) TILE(6) TILE(7) TILE(8) TILE(9) TILE(10) TILE(11) TILE(12)
 
-typedef void (*tile_fn)(float *, int64_t, const float *, int64_t, const float *, int64_t, int, __mmask16, __mmask16);
+typedef void (*tile_fn)(float *, int64_t, const float *, const float *, int64_t, int, __mmask16, __mmask16);
 static const tile_fn tiles[MR + 1] = {0, tile1, tile2, tile3, tile4, tile5, tile6, tile7, tile8, tile9, tile10, tile11, tile12};
+
+// A row tile's k block, k-major (a[q·MR + r]): the tile's broadcasts then walk one array
+// instead of MR rows a row stride apart (which, at 2048 floats, share one L1 set).
+F32_TARGET static void pack_tile(float *out, const float *a, int64_t lda, int mr, int64_t kq) {
+    for (int r = 0; r < mr; r++)
+        for (int64_t q = 0; q < kq; q++) out[q * MR + r] = a[r * lda + q];
+}
 
 void fdk_f32_gemm(float *c, int64_t ldc, const float *a, int64_t lda, int64_t m, const float *w_packed, int64_t n,
                   int64_t k, int32_t accumulate) {
     const int64_t panels = (n + NR - 1) / NR;
+    float block[KC * MR] __attribute__((aligned(64)));
     for (int64_t k0 = 0; k0 < k; k0 += KC) {
         const int64_t kq = k - k0 < KC ? k - k0 : KC;
         const int load = accumulate || k0 > 0;
-        for (int64_t p = 0; p < panels; p++) {
-            const int64_t cols = n - p * NR < NR ? n - p * NR : NR;
-            const uint32_t mask = cols == NR ? 0xffffffffu : ((1u << cols) - 1u);
-            const float *b = w_packed + (p * k + k0) * NR;
-            for (int64_t r0 = 0; r0 < m; r0 += MR) {
-                const int mr = m - r0 < MR ? (int)(m - r0) : MR;
-                tiles[mr](c + r0 * ldc + p * NR, ldc, a + r0 * lda + k0, lda, b, kq, load, (__mmask16)mask,
+        for (int64_t r0 = 0; r0 < m; r0 += MR) {
+            const int mr = m - r0 < MR ? (int)(m - r0) : MR;
+            pack_tile(block, a + r0 * lda + k0, lda, mr, kq);
+            for (int64_t p = 0; p < panels; p++) {
+                const int64_t cols = n - p * NR < NR ? n - p * NR : NR;
+                const uint32_t mask = cols == NR ? 0xffffffffu : ((1u << cols) - 1u);
+                tiles[mr](c + r0 * ldc + p * NR, ldc, block, w_packed + (p * k + k0) * NR, kq, load, (__mmask16)mask,
                           (__mmask16)(mask >> 16));
             }
         }
