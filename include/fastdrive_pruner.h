@@ -300,8 +300,11 @@ typedef struct fastdrive_pruner_options {
                                     FASTDRIVE_INT8 (@since 1.1): the linear layers in int8, weights
                                     quantized once at create (symmetric, per output channel),
                                     each call's activations per row (asymmetric u8), int32
-                                    accumulation; attention, norms, softmax and the scorer in
-                                    f32. Needs AVX512-VNNI, else FASTDRIVE_ERR_UNSUPPORTED */
+                                    accumulation; norms, softmax and the scorer in f32, attention
+                                    in f32, or in bf16 (f32 accumulation) where the int8 and bf16
+                                    products run on Intel AMX tiles: create asks Linux for them and
+                                    checks a first product; FASTDRIVE_AMX=0 in the environment says
+                                    no. Needs AVX512-VNNI, else FASTDRIVE_ERR_UNSUPPORTED */
 
     /* @since 1.1 (struct_size >= 40) */
     fastdrive_abort_callback abort_callback;  /* NULL = none; see fastdrive_abort_callback */

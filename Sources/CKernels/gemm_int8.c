@@ -23,6 +23,7 @@
 //   packed A: row r, quad q, element e             → a[(r·kq + q)·4 + e]          = qA[r][4q + e]
 //             (padding is 0; it meets zero weights), with sa[m] (f32) and za[m] (int32) beside it
 #include "fastdrive_kernels.h"
+#include "amx.h"
 
 #include <math.h>
 #include <string.h>
@@ -36,7 +37,9 @@ static inline int64_t panels(int64_t n) { return (n + NR - 1) / NR; }
 int fdk_int8_supported(void) {
 #if defined(__x86_64__) && (defined(__clang__) || defined(__GNUC__))
     __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512vnni") && __builtin_cpu_supports("avx512bw");
+    if (!__builtin_cpu_supports("avx512vnni") || !__builtin_cpu_supports("avx512bw")) return 0;
+    (void)fdk_amx_usable();  // decided here, at create, rather than in the first product
+    return 1;
 #else
     return 0;
 #endif
@@ -215,21 +218,136 @@ typedef void (*tile_fn)(float *, int32_t *, int64_t, const uint8_t *, int64_t, c
                         const uint8_t *, const float *, const int32_t *, int64_t, int, __mmask32);
 static const tile_fn tiles[MR + 1] = {0, tile1, tile2, tile3, tile4, tile5, tile6, tile7, tile8, tile9, tile10, tile11, tile12};
 
-static void gemm(float *c, int32_t *c32, int64_t ldc, const uint8_t *a_packed, const float *a_scales,
+// The epilogue of an AMX block: `sums` holds rows × 32 exact int32 products (row stride 32),
+// finished exactly as `tile` finishes its accumulators.
+VNNI_TARGET static void finish(int rows, const int32_t *sums32, float *c, int32_t *c32, int64_t ldc, const float *sa,
+                               const int32_t *za, const float *sw, const int32_t *sums, int load, __mmask32 mask) {
+    const __mmask16 m0 = (__mmask16)mask, m1 = (__mmask16)(mask >> 16);
+    const __m512i s0 = _mm512_loadu_si512(sums), s1 = _mm512_loadu_si512(sums + 16);
+    const __m512 w0 = c32 ? _mm512_setzero_ps() : _mm512_loadu_ps(sw);
+    const __m512 w1 = c32 ? _mm512_setzero_ps() : _mm512_loadu_ps(sw + 16);
+    for (int r = 0; r < rows; r++) {
+        const __m512i z = _mm512_set1_epi32(za[r]);
+        const __m512i v0 = _mm512_sub_epi32(_mm512_loadu_si512(sums32 + r * NR), _mm512_mullo_epi32(z, s0));
+        const __m512i v1 = _mm512_sub_epi32(_mm512_loadu_si512(sums32 + r * NR + 16), _mm512_mullo_epi32(z, s1));
+        if (c32) {
+            _mm512_mask_storeu_epi32(c32 + r * ldc, m0, v0);
+            _mm512_mask_storeu_epi32(c32 + r * ldc + 16, m1, v1);
+            continue;
+        }
+        const __m512 scale = _mm512_set1_ps(sa[r]);
+        __m512 f0 = _mm512_mul_ps(_mm512_cvtepi32_ps(v0), _mm512_mul_ps(scale, w0));
+        __m512 f1 = _mm512_mul_ps(_mm512_cvtepi32_ps(v1), _mm512_mul_ps(scale, w1));
+        if (load) {
+            f0 = _mm512_add_ps(f0, _mm512_maskz_loadu_ps(m0, c + r * ldc));
+            f1 = _mm512_add_ps(f1, _mm512_maskz_loadu_ps(m1, c + r * ldc + 16));
+        }
+        _mm512_mask_storeu_ps(c + r * ldc, m0, f0);
+        _mm512_mask_storeu_ps(c + r * ldc + 16, m1, f1);
+    }
+}
+
+// 32 rows × one 32-column panel over the whole k range (kq a multiple of 16 quads = one
+// 64-byte tile row) on AMX: tiles 0–3 accumulate, 4–5 hold two 16-row A tiles, 6–7 the
+// panel's two 16-column halves, which the packed layout already stores as tdpbusd's B operand
+// (16 quads × 16 columns × 4 bytes, rows 128 bytes apart). Writes the int32 sums to out[32][32].
+AMX_TARGET static void amx_rows32(int32_t *out, const uint8_t *a, int64_t arow, const uint8_t *b, int64_t kq) {
+    _tile_zero(0);
+    _tile_zero(1);
+    _tile_zero(2);
+    _tile_zero(3);
+    for (int64_t q = 0; q < kq; q += 16) {
+        _tile_loadd(4, a + q * 4, arow);
+        _tile_loadd(5, a + 16 * arow + q * 4, arow);
+        _tile_loadd(6, b + q * NR * 4, NR * 4);
+        _tile_loadd(7, b + q * NR * 4 + 64, NR * 4);
+        _tile_dpbusd(0, 4, 6);
+        _tile_dpbusd(1, 4, 7);
+        _tile_dpbusd(2, 5, 6);
+        _tile_dpbusd(3, 5, 7);
+    }
+    _tile_stored(0, out, NR * 4);
+    _tile_stored(1, out + 16, NR * 4);
+    _tile_stored(2, out + 16 * NR, NR * 4);
+    _tile_stored(3, out + 16 * NR + 16, NR * 4);
+}
+
+// The same for the 16 (or fewer, as configured) rows of one A tile.
+AMX_TARGET static void amx_rows16(int32_t *out, const uint8_t *a, int64_t arow, const uint8_t *b, int64_t kq) {
+    _tile_zero(0);
+    _tile_zero(1);
+    for (int64_t q = 0; q < kq; q += 16) {
+        _tile_loadd(4, a + q * 4, arow);
+        _tile_loadd(6, b + q * NR * 4, NR * 4);
+        _tile_loadd(7, b + q * NR * 4 + 64, NR * 4);
+        _tile_dpbusd(0, 4, 6);
+        _tile_dpbusd(1, 4, 7);
+    }
+    _tile_stored(0, out, NR * 4);
+    _tile_stored(1, out + 16, NR * 4);
+}
+
+// `amx`: with a k range of whole tile rows and at least 16 rows, every row runs on AMX (the
+// caller checked fdk_amx_usable): 32- and 16-row blocks, then the last < 16 rows with tiles
+// configured to that height; otherwise all run on the AVX-512 tiles. Both give the same exact
+// int32 sums. (A single row, a query row's GEMV, is bound by reading the weight either way.)
+static void gemm(int amx, float *c, int32_t *c32, int64_t ldc, const uint8_t *a_packed, const float *a_scales,
                  const int32_t *a_zero_points, int64_t m, const uint8_t *w_packed, const float *w_scales,
                  const int32_t *w_sums, int64_t n, int64_t k, int32_t accumulate) {
     const int64_t kq = quads(k), arow = kq * 4;
-    for (int64_t p = 0; p < panels(n); p++) {
-        const int64_t cols = n - p * NR < NR ? n - p * NR : NR;
-        const __mmask32 mask = cols == NR ? 0xffffffffu : ((1u << cols) - 1u);
-        const uint8_t *b = w_packed + p * kq * NR * 4;
-        for (int64_t r0 = 0; r0 < m; r0 += MR) {
-            const int mr = m - r0 < MR ? (int)(m - r0) : MR;
-            tiles[mr](c ? c + r0 * ldc + p * NR : 0, c32 ? c32 + r0 * ldc + p * NR : 0, ldc, a_packed + r0 * arow,
-                      arow, a_scales + r0, a_zero_points + r0, b, w_scales + p * NR, w_sums + p * NR, kq, accumulate,
-                      mask);
+    amx = amx && kq % 16 == 0 && m >= 16;
+    const int64_t whole = amx ? m / 16 * 16 : 0;  // rows in 16-row blocks
+    int32_t block[32 * NR] __attribute__((aligned(64)));
+    if (amx) fdk_amx_configure(16);
+    for (int pass = 0; pass < 2; pass++) {
+        // Pass 0: the 16-row blocks (AMX) or every row (AVX-512); pass 1: AMX's last rows.
+        const int64_t r_begin = pass == 0 ? 0 : whole, r_end = pass == 0 && amx ? whole : m;
+        if (pass == 1) {
+            if (!amx || whole == m) break;
+            fdk_amx_configure((int)(m - whole));
+        }
+        for (int64_t p = 0; p < panels(n); p++) {
+            const int64_t cols = n - p * NR < NR ? n - p * NR : NR;
+            const __mmask32 mask = cols == NR ? 0xffffffffu : ((1u << cols) - 1u);
+            const uint8_t *b = w_packed + p * kq * NR * 4;
+            const float *sw = w_scales ? w_scales + p * NR : 0;
+            for (int64_t r0 = r_begin; r0 < r_end;) {
+                float *cr = c ? c + r0 * ldc + p * NR : 0;
+                int32_t *cr32 = c32 ? c32 + r0 * ldc + p * NR : 0;
+                const float *sa = a_scales ? a_scales + r0 : 0;
+                if (amx) {
+                    const int rows = pass == 1 ? (int)(r_end - r0) : (r_end - r0 >= 32 ? 32 : 16);
+                    if (rows == 32) amx_rows32(block, a_packed + r0 * arow, arow, b, kq);
+                    else amx_rows16(block, a_packed + r0 * arow, arow, b, kq);
+                    finish(rows, block, cr, cr32, ldc, sa, a_zero_points + r0, sw, w_sums + p * NR, accumulate, mask);
+                    r0 += rows;
+                } else {
+                    const int mr = r_end - r0 < MR ? (int)(r_end - r0) : MR;
+                    tiles[mr](cr, cr32, ldc, a_packed + r0 * arow, arow, sa, a_zero_points + r0, b, sw, w_sums + p * NR,
+                              kq, accumulate, mask);
+                    r0 += mr;
+                }
+            }
         }
     }
+    if (amx) fdk_amx_release();
+}
+
+int fdk_amx_self_test(void) {
+    // 37 rows (two AMX blocks and a remainder), 40 columns (a partial panel), k = 128.
+    enum { M = 37, N = 40, K = 128 };
+    static float a[M * K], w[N * K];
+    static uint8_t rows[M * K], packed[2 * NR * K + 2 * NR * 8] __attribute__((aligned(64)));
+    static float sa[M];
+    static int32_t za[M], want[M * N], got[M * N];
+    for (int i = 0; i < M * K; i++) a[i] = (float)((i * 37) % 101) / 25.0f - 1.0f;
+    for (int i = 0; i < N * K; i++) w[i] = (float)((i * 53) % 97) / 48.0f - 1.0f;
+    fdk_int8_quantize_rows(rows, sa, za, a, K, M, K);
+    fdk_int8_pack_weight(packed, w, K, N, K);
+    const int32_t *sums = (const int32_t *)(const void *)(packed + fdk_int8_weight_sums_offset(N, K));
+    gemm(0, 0, want, N, rows, 0, za, M, packed, 0, sums, N, K, 0);
+    gemm(1, 0, got, N, rows, 0, za, M, packed, 0, sums, N, K, 0);
+    return memcmp(want, got, sizeof want) == 0;
 }
 
 void fdk_int8_quantize_rows_fast(uint8_t *out, float *scales, int32_t *zero_points, const float *a, int64_t lda,
@@ -240,14 +358,16 @@ void fdk_int8_quantize_rows_fast(uint8_t *out, float *scales, int32_t *zero_poin
 void fdk_int8_gemm(float *c, int64_t ldc, const uint8_t *a_packed, const float *a_scales,
                    const int32_t *a_zero_points, int64_t m, const uint8_t *w_packed, const float *w_scales,
                    const int32_t *w_sums, int64_t n, int64_t k, int32_t accumulate) {
-    gemm(c, 0, ldc, a_packed, a_scales, a_zero_points, m, w_packed, w_scales, w_sums, n, k, accumulate);
+    gemm(fdk_amx_usable(), c, 0, ldc, a_packed, a_scales, a_zero_points, m, w_packed, w_scales, w_sums, n, k,
+         accumulate);
 }
 
 void fdk_int8_gemm_s32(int32_t *c, int64_t ldc, const uint8_t *a_packed, const int32_t *a_zero_points, int64_t m,
                        const uint8_t *w_packed, const int32_t *w_sums, int64_t n, int64_t k) {
-    gemm(0, c, ldc, a_packed, 0, a_zero_points, m, w_packed, 0, w_sums, n, k, 0);
+    gemm(fdk_amx_usable(), 0, c, ldc, a_packed, 0, a_zero_points, m, w_packed, 0, w_sums, n, k, 0);
 }
 #else
+int fdk_amx_self_test(void) { return 0; }
 void fdk_int8_quantize_rows_fast(uint8_t *out, float *scales, int32_t *zero_points, const float *a, int64_t lda,
                                  int64_t m, int64_t k) {
     fdk_int8_quantize_rows(out, scales, zero_points, a, lda, m, k);

@@ -33,6 +33,20 @@ void fdk_folded_scores(float *out, const float *h, int64_t ldh, const float *v, 
         out[r] = fdk_dot(h + r * ldh, v, d) + swiglu_dot(gate + r * ldg, up + r * ldu, u, inter) + bias;
 }
 
+void fdk_swiglu_dots(float *out, int64_t ldo, const float *gate, int64_t ldg, const float *up, int64_t ldu,
+                     const float *u, int64_t n, int64_t rows) {
+    for (int64_t r = 0; r < rows; r++) out[r * ldo] = swiglu_dot(gate + r * ldg, up + r * ldu, u, n);
+}
+
+void fdk_folded_scores_from_parts(float *out, const float *h, int64_t ldh, const float *v, int64_t d,
+                                  const float *parts, int64_t ldp, int64_t count, float bias, int64_t rows) {
+    for (int64_t r = 0; r < rows; r++) {
+        float m = 0;
+        for (int64_t s = 0; s < count; s++) m += parts[r * ldp + s];  // in slice order, whoever computed them
+        out[r] = fdk_dot(h + r * ldh, v, d) + m + bias;
+    }
+}
+
 FDK_MULTIVERSION
 void fdk_mul(float *out, const float *a, const float *b, int64_t n) {
     for (int64_t i = 0; i < n; i++) out[i] = a[i] * b[i];

@@ -6,6 +6,39 @@ import Testing
 
 @Suite("kernels")
 struct KernelTests {
+    @Test("f32 GEMM over packed weights matches Double, partial panels, k blocks and column slices included",
+          arguments: [(13, 48, 37), (1, 32, 2), (25, 70, 300), (12, 80, 513)])
+    func packedF32Gemm(_ shape: (Int, Int, Int)) throws {
+        let (m, n, k) = shape
+        try #require(Kernels.f32PackedSupported, "no AVX-512: f32 compute reads its weights through OpenBLAS")
+        let a = TestModel.values(m * k, seed: 31), w = TestModel.values(n * k, seed: 32)
+        var c = [Float](repeating: 0.5, count: m * n)
+        var packed = [Float](repeating: .nan, count: Kernels.packedF32Elements(rows: n, cols: k))
+        a.withUnsafeBufferPointer { ap in w.withUnsafeBufferPointer { wp in packed.withUnsafeMutableBufferPointer { pp in
+            c.withUnsafeMutableBufferPointer { cp in
+                let weight = LinearWeight(f32: nil, packed: .f32(Kernels.packF32(
+                    ConstMatrixView(base: wp.baseAddress!, rows: n, cols: k), into: pp.baseAddress!)), rows: n, cols: k)
+                let out = MatrixView(base: cp.baseAddress!, rows: m, cols: n)
+                // Two column slices (one starting on the second panel), as the stepped products cut them.
+                let split = n > 32 ? 32 : n
+                for (c0, count) in [(0, split), (split, n - split)] where count > 0 {
+                    Kernels.linear(out: out.columns(c0, count), ConstMatrixView(base: ap.baseAddress!, rows: m, cols: k),
+                                   weight: weight.rows(c0, count), accumulate: true, scratch: .none)
+                }
+            }
+        } } }
+        for i in 0..<m {
+            for j in 0..<n {
+                var exact = 0.5, magnitude = 0.5
+                for p in 0..<k {
+                    exact += Double(a[i * k + p]) * Double(w[j * k + p])
+                    magnitude += abs(Double(a[i * k + p]) * Double(w[j * k + p]))
+                }
+                #expect(abs(Double(c[i * n + j]) - exact) <= magnitude * Double(k + 1) * 0x1p-24, "(\(i), \(j))")
+            }
+        }
+    }
+
     @Test("fast exp is within 2 ulp of libm over the attention range")
     func fastExp() {
         var x = [Float]()

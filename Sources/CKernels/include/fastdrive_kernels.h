@@ -78,6 +78,14 @@ void fdk_folded_scores(float *out, const float *h, int64_t ldh, const float *v, 
 /// out[n] = a[n] * b[n].
 void fdk_mul(float *out, const float *a, const float *b, int64_t n);
 
+/// out[r·ldo] = Σ_c silu(gate[r][c])·up[r][c]·u[c] for c < n: one column slice's share of m_r·u.
+void fdk_swiglu_dots(float *out, int64_t ldo, const float *gate, int64_t ldg, const float *up, int64_t ldu,
+                     const float *u, int64_t n, int64_t rows);
+
+/// out[r] = h[r]·v + Σ_s parts[r][s] (s in order) + bias: S from the slices' shares of m_r·u.
+void fdk_folded_scores_from_parts(float *out, const float *h, int64_t ldh, const float *v, int64_t d,
+                                  const float *parts, int64_t ldp, int64_t count, float bias, int64_t rows);
+
 /* ---- Token selection (select.c) ---------------------------------------------------------
  * One canonical dot order for all of these (see select.c): identical rows give identical values. */
 
@@ -123,6 +131,30 @@ void fdk_dpp_update(double *d2, float *c, int64_t ldc, int64_t step, const float
 
 /// The index of the largest of x[n] (f64), the lowest on ties; -INF entries rank last.
 int64_t fdk_argmax_f64(const double *x, int64_t n);
+
+/* ---- f32 GEMM over packed weights (gemm_f32.c) ------------------------------------------- */
+
+/// Whether this CPU has AVX-512F (the f32 compute path packs its weights only then).
+int fdk_f32_packed_supported(void);
+
+/// Floats a packed [n × k] weight takes (n rounded up to 32-column panels).
+int64_t fdk_f32_packed_weight_elements(int64_t n, int64_t k);
+
+/// Packs w[n][k] (row stride ldw) for fdk_f32_gemm.
+void fdk_f32_pack_weight(float *out, const float *w, int64_t ldw, int64_t n, int64_t k);
+
+/// c[m][n] (stride ldc) = A·Wᵀ (+ c when accumulate), A f32 rows (stride lda), W packed by
+/// fdk_f32_pack_weight (a slice of whole panels is a product too). Only call when
+/// fdk_f32_packed_supported().
+void fdk_f32_gemm(float *c, int64_t ldc, const float *a, int64_t lda, int64_t m, const float *w_packed, int64_t n,
+                  int64_t k, int32_t accumulate);
+
+/* ---- AMX (amx.c) ------------------------------------------------------------------------- */
+
+/// 1 when this process may use Intel AMX tiles (CPU, OS, Linux's permission and a first product
+/// checked; FASTDRIVE_AMX=0 says no); decided on the first call, thread-safe. The int8 and bf16
+/// GEMMs then run on AMX, with the same results for int8 and bf16's rounding for bf16.
+int fdk_amx_usable(void);
 
 /* ---- bf16 GEMM (gemm_bf16.c) ----------------------------------------------------------- */
 

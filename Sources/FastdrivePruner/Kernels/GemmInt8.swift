@@ -6,6 +6,9 @@ extension Kernels {
     /// Whether this CPU can run the int8 GEMM (AVX512-VNNI).
     static var int8Supported: Bool { fdk_int8_supported() != 0 }
 
+    /// Whether the int8 and bf16 GEMMs run on AMX tiles in this process (see amx.c).
+    static var amxUsable: Bool { fdk_amx_usable() != 0 }
+
     /// Bytes a packed [rows × cols] weight takes (quantized panels, scales, column sums).
     static func packedInt8Bytes(rows: Int, cols: Int) -> Int {
         Int(fdk_int8_packed_weight_bytes(Int64(rows), Int64(cols)))

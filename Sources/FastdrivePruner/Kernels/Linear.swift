@@ -9,6 +9,8 @@
 
 /// A weight's copy in the layout of a compute type's own matrix kernel, packed once at create.
 enum PackedWeight {
+    /// 32-row panels of f32, one k value per panel row (gemm_f32.c).
+    case f32(PackedF32Weight)
     /// 32-row panels of bf16 pairs (gemm_bf16.c).
     case bf16(PackedBF16Weight)
     /// 32-row panels of s8 quads, per-row scales and sums (gemm_int8.c).
@@ -44,6 +46,11 @@ struct LinearWeight {
         switch packed {
         case nil:
             return LinearWeight(f32: f32Rows, packed: nil, rows: count, cols: cols)
+        case .f32(let w):
+            assert(Kernels.packedF32Elements(rows: 1, cols: 1) == Self.panelRows, "panel width differs from gemm_f32.c")
+            assert(start % Self.panelRows == 0 && ((start + count) % Self.panelRows == 0 || start + count == rows))
+            let slice = PackedF32Weight(base: w.base + start * cols, rows: count, cols: cols)
+            return LinearWeight(f32: f32Rows, packed: .f32(slice), rows: count, cols: cols)
         case .bf16(let w):
             assert(Kernels.packedBF16Elements(rows: 1, cols: 2) == 2 * Self.panelRows, "panel width differs from gemm_bf16.c")
             assert(start % Self.panelRows == 0 && ((start + count) % Self.panelRows == 0 || start + count == rows))
@@ -72,10 +79,12 @@ struct LinearScratch {
 }
 
 extension Kernels {
-    /// Whether `compute` runs its own kernel on packed copies of the linear weights.
+    /// Whether `compute` runs its own kernel on packed copies of the linear weights: always for
+    /// bf16 and int8, for f32 on CPUs with AVX-512 (OpenBLAS's sgemm otherwise, which repacks
+    /// the weight on every call).
     static func packsWeights(_ compute: ComputeType) -> Bool {
         switch compute {
-        case .f32: false
+        case .f32: f32PackedSupported
         case .bf16, .int8: true
         }
     }
@@ -84,17 +93,17 @@ extension Kernels {
     /// the compute type reads f32 weights.
     static func packedWeightFloats(_ compute: ComputeType, rows: Int, cols: Int) -> Int {
         switch compute {
-        case .f32: 0
+        case .f32: packsWeights(.f32) ? packedF32Elements(rows: rows, cols: cols) : 0
         case .bf16: (packedBF16Elements(rows: rows, cols: cols) + 1) / 2
         case .int8: (packedInt8Bytes(rows: rows, cols: cols) + 3) / 4
         }
     }
 
-    /// Packs `w` for `compute` into `storage` (packedWeightFloats long); nil for f32.
+    /// Packs `w` for `compute` into `storage` (packedWeightFloats long); nil when it reads f32 in place.
     static func packWeight(_ w: ConstMatrixView, for compute: ComputeType,
                            into storage: UnsafeMutablePointer<Float>) -> PackedWeight? {
         switch compute {
-        case .f32: nil
+        case .f32: packsWeights(.f32) ? .f32(packF32(w, into: storage)) : nil
         case .bf16: .bf16(packBF16(w, into: UnsafeMutableRawPointer(storage).assumingMemoryBound(to: UInt16.self)))
         case .int8: .int8(packInt8(w, into: UnsafeMutableRawPointer(storage).assumingMemoryBound(to: UInt8.self)))
         }
@@ -124,6 +133,8 @@ extension Kernels {
     static func linear(out: MatrixView, _ a: ConstMatrixView, weight w: LinearWeight, accumulate: Bool,
                        scratch: LinearScratch) {
         switch w.packed {
+        case .f32(let packed):
+            gemmF32(out: out, a, weight: packed, accumulate: accumulate)
         case .bf16(let packed):
             // A packed weight exists only under compute = bf16, whose workers all have rows.
             guard let rows = scratch.bf16Rows else { preconditionFailure("bf16 weight used without bf16 row scratch") }
@@ -155,6 +166,15 @@ extension Kernels {
                        scratch: LinearScratch, until stop: () -> Bool) -> Bool {
         let step = columnsPerStep
         switch w.packed {
+        case .f32:
+            var c0 = 0
+            while c0 < w.rows {
+                if stop() { return false }
+                let count = min(step, w.rows - c0)
+                guard case .f32(let slice) = w.rows(c0, count).packed else { preconditionFailure("f32 slice lost its packing") }
+                gemmF32(out: out.columns(c0, count), a, weight: slice, accumulate: accumulate)
+                c0 += count
+            }
         case .bf16(let packed):
             guard let rows = scratch.bf16Rows else { preconditionFailure("bf16 weight used without bf16 row scratch") }
             packRowsBF16(a, into: rows)  // once for every step

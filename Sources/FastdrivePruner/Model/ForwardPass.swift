@@ -8,7 +8,7 @@
 /// Every task of every phase starts in `run(task:worker:)`, on whichever worker takes it: a
 /// per-task check that must reach all phases (a host's abort request) belongs there.
 final class ForwardPass: ParallelJob {
-    private enum Step { case projections, attention, outputProjection, queryGateUp, queryDown, queryFold, mlp }
+    private enum Step { case projections, attention, outputProjection, queryGateUp, queryDown, queryFold, mlp, scores }
 
     private let projections: ProjectionPhase
     private let attention: AttentionPhase
@@ -27,7 +27,7 @@ final class ForwardPass: ParallelJob {
     init(config: PrunerConfig, weights: WeightSet, plan: ForwardPlan, workspace: Workspace) {
         projections = ProjectionPhase(weights: weights, config: config, workspace: workspace)
         attention = AttentionPhase(config: config, workspace: workspace, plan: plan)
-        outputProjection = OutputProjectionPhase(weights: weights, workspace: workspace)
+        outputProjection = OutputProjectionPhase(weights: weights, config: config, workspace: workspace)
         queryRows = QueryRowsPhase(weights: weights, config: config, workspace: workspace)
         mlp = MLPPhase(weights: weights, config: config, workspace: workspace)
     }
@@ -35,9 +35,10 @@ final class ForwardPass: ParallelJob {
     /// Attention tasks of one frame of `rows` rows (FrameList numbers them when a frame is staged).
     func attentionTasks(rows: Int) -> Int { attention.tasks(rows: rows) }
 
-    /// The five phases: (1) rms1 + q/k/v + RoPE per row chunk, (2) attention per KV head and
-    /// query block, (3) o_proj per row chunk, (4) the query rows' MLP and the scorer's fold in
-    /// three column-split steps, (5) the visual rows' gate/up per row chunk, ending in their scores.
+    /// The six phases: (1) rms1 + q/k/v + RoPE per row chunk, (2) attention per KV head and
+    /// query block, (3) o_proj + rms2 per row chunk, (4) the query rows' MLP and the scorer's fold
+    /// in three column-split steps, (5) the visual rows' gate/up per row chunk and column slice,
+    /// each ending in the slice's share of the folded score, (6) the scores per row chunk.
     /// Returns false when the call was aborted (pass.abort says why); the workspace then holds
     /// partial results, which the next call overwrites before reading.
     func run(_ pass: PassContext, pool: WorkerPool) -> Bool {
@@ -49,7 +50,8 @@ final class ForwardPass: ParallelJob {
         return run(.queryGateUp, tasks: pass.columnTasks, pass, pool)
             && run(.queryDown, tasks: pass.columnTasks, pass, pool)
             && run(.queryFold, tasks: pass.columnTasks, pass, pool)
-            && run(.mlp, tasks: pass.chunkCount, pass, pool)
+            && run(.mlp, tasks: mlp.tasks(chunks: pass.chunkCount), pass, pool)
+            && run(.scores, tasks: pass.chunkCount, pass, pool)
     }
 
     /// One phase; false when the call was aborted during it (its remaining tasks return at once).
@@ -70,6 +72,7 @@ final class ForwardPass: ParallelJob {
         case .queryDown: queryRows.run(.down, task: task, worker: worker, pass)
         case .queryFold: queryRows.run(.fold, task: task, worker: worker, pass)
         case .mlp: mlp.run(task: task, worker: worker, pass)
+        case .scores: mlp.score(task: task, pass)
         }
     }
 }

@@ -45,15 +45,18 @@ struct ForwardPlan {
     /// Widest input of any linear layer (the linear scratch holds one chunk of such rows).
     var widestLinearInput: Int { max(config.hiddenSize, config.intermediateSize, config.heads * config.headDim) }
 
-    /// Whether attention's q·kᵀ and p·v run in bf16 (with f32 accumulation). Not under int8:
-    /// attention's operands are per-frame activations (q, k, the softmax's probabilities), which
-    /// per-row int8 would quantize far more coarsely than weights, and on CPUs where vdpbf16ps is
-    /// slow (measured: a Sapphire Rapids-class KVM guest, where the bf16 GEMM trails OpenBLAS's
-    /// sgemm) bf16 would make int8's attention slower than f32's. So attention stays f32.
+    /// Whether attention's q·kᵀ and p·v run in bf16 (with f32 accumulation; softmax stays f32).
+    /// Under int8 only where the bf16 GEMM runs on AMX tiles: per-row int8 would quantize
+    /// attention's operands (q, k, the softmax's probabilities) far more coarsely than weights,
+    /// and AVX512_BF16's vdpbf16ps is no faster than an f32 FMA on some CPUs (a quarter of its
+    /// rate on a Sapphire Rapids-class KVM guest, measured), whereas AMX's tdpbf16ps is several
+    /// times faster there. At N = 3249 attention is ~15 % of the multiply-adds but, left in f32
+    /// beside AMX's int8 linear layers, about half of the time.
     var attentionInBF16: Bool {
         switch compute {
-        case .f32, .int8: false
+        case .f32: false
         case .bf16: true
+        case .int8: Kernels.amxUsable
         }
     }
 

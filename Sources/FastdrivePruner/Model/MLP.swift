@@ -1,49 +1,74 @@
-// MLP.swift — phase 5: the visual rows' MLP, ending in their scores.
+// MLP.swift — phases 5 and 6: the visual rows' MLP in column slices, then their scores.
 
-/// For rows [r0, r0+n): gate/up of rms2(h), then S_i = h_i·v + (silu(gate_i) ⊙ up_i)·u + b
-/// with each frame's v and u from QueryRowsPhase: the scorer folded through down_proj, so
-/// the rows' down projection and H itself are never computed. Query rows in the chunk are
-/// skipped when scoring (QueryRowsPhase did them). Each worker owns its chunk's gate/up buffers.
+/// For rows [r0, r0+n) of a chunk and one slice of `sliceColumns` intermediate columns: gate/up
+/// of rms2(h) (normalised by OutputProjectionPhase), then each visual row's share of m·u over
+/// the slice, m = silu(gate) ⊙ up and u from QueryRowsPhase (the scorer folded through
+/// down_proj, so the rows' down projection and H are never computed). Phase 6 adds the shares
+/// in slice order: S_i = h_i·v + Σ_s share_s + b, whichever worker computed which share.
+///
+/// Why slices: a task then reads 1/slices of each weight, so a small frame (one chunk per
+/// worker) still has dozens of tasks for the pool to balance, and a worker slowed by another
+/// process on its core no longer holds the whole phase back; each slice is one step of the
+/// stepped products, so an abort is seen as soon as before. Query rows in a chunk are skipped
+/// (QueryRowsPhase did them). Each worker owns one slice's gate/up buffers.
 struct MLPPhase {
     let weights: WeightSet
     let config: PrunerConfig
     let workspace: Workspace
-    /// Rows scored between two abort polls.
-    static let foldRows = 64
+
+    /// Intermediate columns per task: one step of the stepped products (a multiple of the
+    /// packed panels), the same whatever the thread count, so results do not depend on it.
+    static let sliceColumns = Kernels.columnsPerStep
+
+    /// Slices of the intermediate dimension (tasks per row chunk).
+    static func slices(_ config: PrunerConfig) -> Int {
+        (config.intermediateSize + sliceColumns - 1) / sliceColumns
+    }
+
+    /// Phase 5 tasks of a pass with `chunks` row chunks.
+    func tasks(chunks: Int) -> Int { chunks * Self.slices(config) }
 
     func run(task: Int, worker: Int, _ pass: PassContext) {
-        let (r0, n) = pass.chunk(task)
+        let slices = Self.slices(config)
+        let (r0, n) = pass.chunk(task / slices)
         guard n > 0 else { return }
-        let w = workspace, c = config, scratch = workspace.workers[worker]
-        let h = w.x.rows(r0, n).readOnly
-        let hn = w.xn.rows(r0, n).columns(0, c.hiddenSize)
-        if !pass.gemmsOnly {
-            Kernels.rmsNorm(out: hn, h, weight: weights.postNorm, eps: Float(c.rmsNormEps))
-        }
-        let gate = scratch.gate.rows(0, n), up = scratch.up.rows(0, n)
-        // The biggest products of the pass (2 × rows × D × I): stepped, so an abort is seen soon.
-        guard Kernels.linear(out: gate, hn.readOnly, weight: weights.gateProj, accumulate: false,
-                             scratch: scratch.linear, until: pass.shouldStop),
-              Kernels.linear(out: up, hn.readOnly, weight: weights.upProj, accumulate: false,
-                             scratch: scratch.linear, until: pass.shouldStop),
-              !pass.gemmsOnly else { return }
-        let folds = w.queryRows, frames = pass.frames, scores = pass.scores
+        let slice = task % slices, c0 = slice * Self.sliceColumns
+        let cols = min(Self.sliceColumns, config.intermediateSize - c0)
+        let w = workspace, scratch = workspace.workers[worker]
+        let hn = w.xn.rows(r0, n).columns(0, config.hiddenSize).readOnly
+        let gate = scratch.gate.rows(0, n).columns(0, cols), up = scratch.up.rows(0, n).columns(0, cols)
+        Kernels.linear(out: gate, hn, weight: weights.gateProj.rows(c0, cols), accumulate: false, scratch: scratch.linear)
+        // One product step between two abort polls, as everywhere else.
+        guard !pass.shouldStop() else { return }
+        Kernels.linear(out: up, hn, weight: weights.upProj.rows(c0, cols), accumulate: false, scratch: scratch.linear)
+        guard !pass.gemmsOnly else { return }
+        let folds = w.queryRows, frames = pass.frames
         for f in 0..<frames.count {
             let fr = frames[f]
             let start = max(r0, fr.start + 1), end = min(r0 + n, fr.start + fr.rows)
             guard start < end else { continue }
-            // SiLU over I columns per row costs about as much as a product step per 64 rows:
-            // poll between row blocks so this tail is not the longest stretch without a poll.
-            var row = start
-            while row < end {
-                if row > start && pass.shouldStop() { return }
-                let count = min(Self.foldRows, end - row), local = row - r0
-                Kernels.foldedScores(out: scores.columns(fr.scoreOffset + row - fr.start - 1, count),
-                                     h: h.rows(local, count), v: folds.v.readOnly.row(f),
-                                     gate: gate.readOnly.rows(local, count), up: up.readOnly.rows(local, count),
-                                     u: folds.u.readOnly.row(f), bias: weights.scorerBias)
-                row += count
-            }
+            let count = end - start, local = start - r0
+            Kernels.swigluDots(out: w.mlpShares.rows(start, count).columns(slice, 1),
+                               gate: gate.readOnly.rows(local, count), up: up.readOnly.rows(local, count),
+                               u: folds.u.readOnly.row(f).elements(c0, cols))
+        }
+    }
+
+    /// Phase 6, per row chunk: the visual rows' scores from their slices' shares.
+    func score(task: Int, _ pass: PassContext) {
+        let (r0, n) = pass.chunk(task)
+        guard n > 0, !pass.gemmsOnly else { return }
+        let w = workspace, folds = w.queryRows, frames = pass.frames, scores = pass.scores
+        let slices = Self.slices(config)
+        for f in 0..<frames.count {
+            let fr = frames[f]
+            let start = max(r0, fr.start + 1), end = min(r0 + n, fr.start + fr.rows)
+            guard start < end else { continue }
+            let count = end - start
+            Kernels.foldedScores(out: scores.columns(fr.scoreOffset + start - fr.start - 1, count),
+                                 h: w.x.readOnly.rows(start, count), v: folds.v.readOnly.row(f),
+                                 parts: w.mlpShares.readOnly.rows(start, count).columns(0, slices),
+                                 bias: weights.scorerBias)
         }
     }
 }

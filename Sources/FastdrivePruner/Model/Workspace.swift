@@ -14,6 +14,8 @@ struct Workspace: @unchecked Sendable {
     let attention: MatrixView
     /// cos/sin of every position 0 ... maxTokens (filled by `fillTables`).
     let ropeCos: MatrixView, ropeSin: MatrixView
+    /// Each row's share of m·u per MLP column slice (rows × MLPPhase.slices).
+    let mlpShares: MatrixView
     /// The query rows' MLP and the scorer's fold (QueryRowsPhase), one row per frame.
     let queryRows: QueryRowsScratch
     let workers: [WorkerScratch]
@@ -41,7 +43,7 @@ struct Workspace: @unchecked Sendable {
         let output: MatrixView
         let rowMax: MatrixView
         let rowSum: MatrixView
-        /// One MLP chunk's gate and up projections.
+        /// One MLP task's gate and up projections (a chunk's rows × one column slice).
         let gate: MatrixView
         let up: MatrixView
         /// One chunk's rows in the form the compute type's matrix kernel reads (Kernels/Linear.swift).
@@ -80,6 +82,7 @@ struct Workspace: @unchecked Sendable {
         q = try matrix(rows, qw)
         k = try matrix(rows, kvw)
         v = try matrix(rows, kvw)
+        mlpShares = try matrix(rows, MLPPhase.slices(c))
         ropeCos = try matrix(rows, c.headDim / 2)
         ropeSin = try matrix(rows, c.headDim / 2)
         let frames = plan.queryRows
@@ -97,8 +100,8 @@ struct Workspace: @unchecked Sendable {
                 output: try matrix(stacked, c.headDim),
                 rowMax: try matrix(1, stacked),
                 rowSum: try matrix(1, stacked),
-                gate: try matrix(plan.chunkRows, inter),
-                up: try matrix(plan.chunkRows, inter),
+                gate: try matrix(plan.chunkRows, min(inter, MLPPhase.sliceColumns)),
+                up: try matrix(plan.chunkRows, min(inter, MLPPhase.sliceColumns)),
                 linear: try Kernels.linearScratch(plan.compute, rows: plan.chunkRows, cols: plan.widestLinearInput, from: &arena),
                 bf16Attention: plan.attentionInBF16 ? BF16AttentionScratch(
                     query: try packedRows(Kernels.packedBF16RowElements(rows: stacked, cols: c.headDim)),
