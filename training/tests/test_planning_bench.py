@@ -100,3 +100,19 @@ def test_reduced_benchmark_end_to_end(tmp_path, small_sets):
     assert saved["table"]["oracle"]["0.75"]["fg_recall"][0] > saved["table"]["random"]["0.75"]["fg_recall"][0]
     assert "| 90 % | FastV |" in format_table(saved)
     assert (tmp_path / "res" / "table.md").is_file()
+
+
+def test_dart_and_cdpruner_rows_are_the_published_rules(small_sets):
+    """The DART and CDPruner rows run through the runtime's select and keep what the NumPy
+    references of the published rules keep (CDPruner with the recall table's text-free relevance)."""
+    from fastdrive_train import baselines
+
+    _, ts, _ = small_sets
+    sel = Selector(WEIGHTS)
+    rows = {p.name: p for p in default_policies(WEIGHTS)}
+    tokens = ts.tokens[:3]
+    for name, ref in (("DART", baselines.dart), ("CDPruner", baselines.cdpruner)):
+        for k in (20, 98):
+            kept = sel.select(rows[name], tokens, ts.fg[:3], k, ts.grid)
+            for i in range(len(tokens)):
+                assert np.array_equal(kept[i], ref(tokens[i].astype(np.float32), k)), (name, k, i)

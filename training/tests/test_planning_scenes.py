@@ -8,7 +8,7 @@ import pytest
 
 from fastdrive_train.data.synthetic import render
 from fastdrive_train.planning.scenes import (
-    CRUISE, LAMP_COLORS, LOOKAHEAD, Light, Obstacle, _Camera, collides, footprints, make_planning_scene, plan_of,
+    CRUISE, LAMP_COLORS, LAMP_HEIGHT, LOOKAHEAD, Light, Obstacle, _Camera, collides, footprints, make_planning_scene, plan_of,
     sample_content, scene_to_shapes, stop_line, trajectory, without_objects,
 )
 
@@ -44,8 +44,13 @@ def test_objects_decide_the_plan():
     x20 = float(base.lane_centre(20.0))
     lead = plan_of(replace(base, obstacles=(Obstacle("vehicle", x20, 20.0),)))
     assert not lead.stop and lead.speed == pytest.approx((20.0 - 4.0) / 3.0)
+    # Whatever is in the ego lane: far away it slows the car by its distance, near it means stop.
     ped = plan_of(replace(base, obstacles=(Obstacle("pedestrian", x20, 20.0),)))
-    assert ped.stop and ped.speed == 0
+    assert not ped.stop and ped.speed == lead.speed
+    x8 = float(base.lane_centre(8.0))
+    for kind in ("pedestrian", "vehicle"):
+        near = plan_of(replace(base, obstacles=(Obstacle(kind, x8, 8.0),)))
+        assert near.stop and near.speed == 0
     beside = plan_of(replace(base, obstacles=(Obstacle("pedestrian", x20 + 3.5, 20.0), Obstacle("vehicle", x20 - 3.5, 20.0))))
     assert beside == free  # traffic in other lanes does not matter
     for state, stops in (("red", True), ("amber", True), ("green", False)):
@@ -71,6 +76,13 @@ def test_draw_is_balanced():
     assert 0.35 < stop < 0.55 and 0.35 < blocked < 0.65 and 0.4 < urban < 0.6 and slowed > 0.15
     lights = [li.state for c in cs for li in c.lights]
     assert 0.35 < np.mean([s == "red" for s in lights]) < 0.55  # lights have states, not "a light is present"
+    # Every lamp, lit or not, is inside the image: a light's state is never decided off screen.
+    for c in cs:
+        cam = _Camera(224, c.horizon)
+        for li in c.lights:
+            for h in LAMP_HEIGHT.values():
+                u, v = cam(li.x, li.z, h)
+                assert 0 <= u < 224 and 0 <= v < 224
 
 
 def test_ground_truth_plan_never_collides_and_running_into_things_does():
@@ -90,7 +102,7 @@ def test_what_decides_the_plan_is_drawn():
         cc = replace(c, lights=(Light(x + 5.0, 12.0, state),))
         image = np.asarray(render(scene_to_shapes(cc), 224, "image"))
         cam = _Camera(224, cc.horizon)
-        u, v = cam(x + 5.0, 12.0, 5.55)  # the red lamp's centre
+        u, v = cam(x + 5.0, 12.0, LAMP_HEIGHT["red"])  # the red lamp's centre
         assert tuple(image[int(v), int(u)]) == (LAMP_COLORS["red"] if state == "red" else (45, 45, 45))
     # A pedestrian in the ego lane shows in the foreground mask where the camera puts it.
     cc = replace(c, obstacles=(Obstacle("pedestrian", x, 12.0),))

@@ -39,13 +39,13 @@ def _jitter(c: Color, rng: np.random.Generator, amount: int = 30) -> Color:
     return tuple(int(np.clip(v + rng.integers(-amount, amount + 1), 0, 255)) for v in c)  # type: ignore[return-value]
 
 
-def scene_shapes(rng: np.random.Generator, size: int) -> list[Shape]:
-    """A random scene as a back-to-front list of shapes (size×size pixels)."""
-    s = float(size)
-    shapes: list[Shape] = []
-    horizon = s * rng.uniform(0.40, 0.55)
+# Background and object pieces shared by every scene generator (the planning scenes draw with
+# these too), each appending its shapes back to front and drawing its colours from `rng`.
 
-    # Sky: vertical gradient as bands, from a random (possibly grey or warm) colour.
+
+def sky(shapes: list[Shape], rng: np.random.Generator, horizon: float, s: float) -> Color:
+    """Sky above `horizon` as a vertical gradient in six bands, from a random (possibly grey or warm)
+    colour; returns the top colour (clouds are tinted from it)."""
     sky_top, sky_bottom = (_greyish(rng) if rng.random() < 0.4 else _rand_color(rng)), _rand_color(rng)
     bands = 6
     for b in range(bands):
@@ -53,6 +53,48 @@ def scene_shapes(rng: np.random.Generator, size: int) -> list[Shape]:
         c = tuple(int(sky_top[i] * (1 - t) + sky_bottom[i] * t) for i in range(3))
         y0, y1 = horizon * b / bands, horizon * (b + 1) / bands
         shapes.append(Shape("rectangle", (0, y0, s, y1 + 1), c, False, "sky"))  # type: ignore[arg-type]
+    return sky_top
+
+
+def building(shapes: list[Shape], rng: np.random.Generator, box: tuple[float, float, float, float], windows_end: float,
+             s: float) -> None:
+    """A wall (x0, y0, x1, y1) with a grid of windows from its top down to row `windows_end`."""
+    x0, y0, x1, y1 = box
+    wall = _greyish(rng) if rng.random() < 0.5 else _rand_color(rng)
+    shapes.append(Shape("rectangle", box, wall, False, "building"))
+    win = _rand_color(rng)
+    step = max(4.0, 0.035 * s)
+    for wy in np.arange(y0 + step * 0.5, windows_end - step * 0.5, step):
+        for wx in np.arange(x0 + step * 0.4, x1 - step * 0.6, step):
+            shapes.append(Shape("rectangle", (wx, wy, wx + step * 0.5, wy + step * 0.5), win, False, "building"))
+
+
+def tree(shapes: list[Shape], rng: np.random.Generator, x: float, trunk_top: float, trunk_bottom: float,
+         canopy_y: float, r: float) -> None:
+    """A trunk at column x and a canopy of three overlapping discs of radius r centred near canopy_y."""
+    shapes.append(Shape("rectangle", (x - r * 0.15, trunk_top, x + r * 0.15, trunk_bottom), _rand_color(rng, 20, 120), False, "vegetation"))
+    canopy = _rand_color(rng)
+    for _ in range(3):
+        ox, oy = rng.uniform(-0.6, 0.6) * r, rng.uniform(-0.4, 0.4) * r
+        shapes.append(Shape("ellipse", (x + ox - r, canopy_y + oy - r, x + ox + r, canopy_y + oy + r), _jitter(canopy, rng), False, "vegetation"))
+
+
+def barrier(shapes: list[Shape], rng: np.random.Generator, box: tuple[float, float, float, float], stripes: int) -> None:
+    """A barrier filling box (x0, y0, x1, y1) with vertical stripes in two alternating colours."""
+    x0, y0, x1, y1 = box
+    a, b = _rand_color(rng), _rand_color(rng)
+    w = x1 - x0
+    for k in range(stripes):
+        shapes.append(Shape("rectangle", (x0 + k * w / stripes, y0, x0 + (k + 1) * w / stripes, y1), a if k % 2 else b, True, "barrier"))
+
+
+def scene_shapes(rng: np.random.Generator, size: int) -> list[Shape]:
+    """A random scene as a back-to-front list of shapes (size×size pixels)."""
+    s = float(size)
+    shapes: list[Shape] = []
+    horizon = s * rng.uniform(0.40, 0.55)
+
+    sky_top = sky(shapes, rng, horizon, s)
     for _ in range(rng.integers(0, 3)):  # clouds
         cx, cy, r = rng.uniform(0, s), rng.uniform(0, horizon * 0.6), rng.uniform(0.04, 0.1) * s
         shapes.append(Shape("ellipse", (cx - 2 * r, cy - r, cx + 2 * r, cy + r), _jitter(sky_top, rng, 60), False, "sky"))
@@ -61,13 +103,7 @@ def scene_shapes(rng: np.random.Generator, size: int) -> list[Shape]:
     x = rng.uniform(-0.1, 0.05) * s
     while x < s:
         w, h = rng.uniform(0.08, 0.22) * s, rng.uniform(0.1, 0.35) * s
-        wall = _greyish(rng) if rng.random() < 0.5 else _rand_color(rng)
-        shapes.append(Shape("rectangle", (x, horizon - h, x + w, horizon + 2), wall, False, "building"))
-        win = _rand_color(rng)
-        step = max(4.0, 0.035 * s)
-        for wy in np.arange(horizon - h + step * 0.5, horizon - step * 0.5, step):
-            for wx in np.arange(x + step * 0.4, x + w - step * 0.6, step):
-                shapes.append(Shape("rectangle", (wx, wy, wx + step * 0.5, wy + step * 0.5), win, False, "building"))
+        building(shapes, rng, (x, horizon - h, x + w, horizon + 2), horizon, s)
         x += w + rng.uniform(0.0, 0.08) * s
 
     # Ground beside the road (background: "everything else").
@@ -97,11 +133,7 @@ def scene_shapes(rng: np.random.Generator, size: int) -> list[Shape]:
         tx = (cx - top_w - rng.uniform(0.05, 0.4) * s) if side < 0 else (cx + top_w + rng.uniform(0.05, 0.4) * s)
         base = horizon + rng.uniform(0.0, 0.15) * s
         r = rng.uniform(0.04, 0.1) * s
-        shapes.append(Shape("rectangle", (tx - r * 0.15, base - 2 * r, tx + r * 0.15, base), _rand_color(rng, 20, 120), False, "vegetation"))
-        canopy = _rand_color(rng)
-        for _ in range(3):
-            ox, oy = rng.uniform(-0.6, 0.6) * r, rng.uniform(-0.4, 0.4) * r
-            shapes.append(Shape("ellipse", (tx + ox - r, base - 3 * r + oy - r, tx + ox + r, base - 3 * r + oy + r), _jitter(canopy, rng), False, "vegetation"))
+        tree(shapes, rng, tx, base - 2 * r, base, base - 3 * r, r)
 
     # Foreground objects, sorted far to near so nearer ones occlude.
     objects = []
@@ -163,10 +195,7 @@ def _object(kind: str, rng: np.random.Generator, y: float, scale: float, road_l:
     elif kind == "barrier":
         w, h = scale * rng.uniform(0.3, 0.5), scale * rng.uniform(0.06, 0.1)
         x = rng.uniform(road_l - 0.1 * w, max(road_l, road_r - w))
-        a, b = _rand_color(rng), _rand_color(rng)
-        stripes = 6
-        for k in range(stripes):
-            out.append(Shape("rectangle", (x + k * w / stripes, y - h, x + (k + 1) * w / stripes, y), a if k % 2 else b, True, "barrier"))
+        barrier(out, rng, (x, y - h, x + w, y), 6)
     return out
 
 

@@ -38,12 +38,12 @@ class BenchConfig:
     results_dir: str = "Benchmarks/planning/results"
     weights: str = "models/reconpruner-small.safetensors"
     extra_pruners: dict[str, str] = field(default_factory=dict)  # row name -> weight file
-    train_count: int = 6000
-    test_count: int = 1500
+    train_count: int = 20000
+    test_count: int = 2000
     train_seed: int = 11
     test_seed: int = 12
     planner_seeds: tuple[int, ...] = (0, 1, 2)
-    epochs: int = 8
+    epochs: int = 6
     batch: int = 128
     lr: float = 2e-3
     weight_decay: float = 0.05
@@ -96,6 +96,15 @@ def gate(m: dict[str, float], majority: float) -> tuple[bool, list[str]]:
     return not fails, fails
 
 
+def planner_path(cfg: BenchConfig, seed: int) -> Path:
+    """Where the planner of `seed` trained by `cfg`'s recipe is cached (any change to the recipe
+    or the training scenes gives another file)."""
+    recipe = json.dumps([asdict(cfg.planner), cfg.train_count, cfg.train_seed, cfg.epochs, cfg.batch, cfg.lr, cfg.weight_decay,
+                         cfg.encoder_seed, cfg.dim, cfg.patch], sort_keys=True)
+    tag = hashlib.sha256(recipe.encode()).hexdigest()[:12]
+    return Path(cfg.cache_dir) / f"planner-{tag}-seed{seed}.pt"
+
+
 def _gather(data: TokenSet, kept: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     rows = np.arange(len(kept))[:, None]
     return data.tokens[rows, kept], kept
@@ -119,11 +128,8 @@ def run(cfg: BenchConfig, log=print) -> dict:
     mean_row = plan_metrics(mean_y, mean_stop, test, var)
 
     planners: dict[int, Planner] = {}
-    recipe = json.dumps([asdict(cfg.planner), cfg.train_count, cfg.train_seed, cfg.epochs, cfg.batch, cfg.lr, cfg.weight_decay,
-                         cfg.encoder_seed, cfg.dim, cfg.patch], sort_keys=True)
-    tag = hashlib.sha256(recipe.encode()).hexdigest()[:12]
     for seed in cfg.planner_seeds:
-        path = cache / f"planner-{tag}-seed{seed}.pt"
+        path = planner_path(cfg, seed)
         if path.is_file():
             planners[seed] = load_planner(path)
         else:

@@ -15,12 +15,16 @@ import numpy as np
 
 from .. import baselines
 
+CDPRUNER_THETA = 0.5  # relevance against diversity, as in the recall table
+
 
 @dataclass(frozen=True)
 class SelectPolicy:
     """A row of the table. `aux`: what the runtime's `aux` argument gets — None, "planner_attention"
-    (the planner's own readout attention on the unpruned tokens), or nothing for ReconPruner,
-    whose scores the runtime computes from `weights` (a weight file; None = the benchmark's default)."""
+    (the planner's own attention on the unpruned tokens), or "standout" (CDPruner's relevance:
+    the scenes carry no instruction, so each token's negated cosine to the frame's mean token, as
+    in the recall table); nothing for ReconPruner, whose scores the runtime computes from
+    `weights` (a weight file; None = the benchmark's default)."""
 
     name: str
     runtime: str | None  # the runtime's policy name, None for the NumPy-only oracle
@@ -39,6 +43,8 @@ def default_policies(reconpruner: str | Path, extra_pruners: dict[str, str | Pat
     rows += [
         SelectPolicy("DivPrune", "divprune"),
         SelectPolicy("VisPruner", "vispruner", aux="planner_attention"),
+        SelectPolicy("DART", "dart"),
+        SelectPolicy("CDPruner", "cdpruner", aux="standout"),
         SelectPolicy("FastV", "attention", aux="planner_attention"),
         SelectPolicy("norm", "norm"),
         SelectPolicy("uniform", "uniform"),
@@ -77,7 +83,11 @@ class Selector:
             return out
         handle = self._handle(policy.weights)
         for i in range(n):
+            t = np.ascontiguousarray(tokens[i], dtype=np.float32)
+            if policy.aux == "standout":
+                out[i] = handle.select(t, k, policy=policy.runtime, relevance=baselines.standout_relevance(t),  # type: ignore[attr-defined]
+                                       relevance_theta=CDPRUNER_THETA, seed=i, grid=grid)
+                continue
             aux = attention[i].astype(np.float64) if policy.aux == "planner_attention" else None
-            out[i] = handle.select(np.ascontiguousarray(tokens[i], dtype=np.float32), k, policy=policy.runtime,  # type: ignore[attr-defined]
-                                   aux=aux, seed=i, grid=grid)
+            out[i] = handle.select(t, k, policy=policy.runtime, aux=aux, seed=i, grid=grid)  # type: ignore[attr-defined]
         return out

@@ -15,7 +15,7 @@ from ..encoders import PatchEncoder
 from .scenes import footprints, make_planning_scene, stop_line
 
 MAX_OBSTACLES = 12
-CACHE_VERSION = 2
+CACHE_VERSION = 3
 
 
 @dataclass
