@@ -14,12 +14,11 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
 ROOT = Path(__file__).resolve().parent.parent
 
 from fastdrive_pruner import Pruner  # noqa: E402
-from fastdrive_train.data.synthetic import make_scene  # noqa: E402
+from fastdrive_train.data.scene_tokens import encode_scene  # noqa: E402
 from fastdrive_train.encoders import PatchEncoder  # noqa: E402
 
 PRUNING = (0.25, 0.50, 0.75)
@@ -43,13 +42,8 @@ def main() -> int:
             Pruner(args.weights, max_tokens=4096, num_threads=0, compute="int8") as int8:
         encoder = PatchEncoder(dim=f32.hidden_size, patch=args.patch, seed=args.encoder_seed)
         for f in range(args.frames):
-            image, mask = make_scene(args.seed * 1_000_003 + f, args.size)
-            pixels = np.asarray(image)
-            with torch.no_grad():
-                tokens, grid = encoder(torch.from_numpy(pixels.copy()).permute(2, 0, 1)[None].float() / 255.0)
-            tokens = tokens[0].numpy()
-            fg_pixels = (np.asarray(mask) > 127).astype(np.float32)
-            fg = fg_pixels.reshape(grid[0], args.patch, grid[1], args.patch).mean(axis=(1, 3)).reshape(-1) > 0.5
+            sc = encode_scene(args.seed * 1_000_003 + f, encoder, args.size)
+            tokens, grid, fg = sc.tokens, sc.grid, sc.fg
             scores = {"f32": f32.score(tokens, grid=grid), "int8": int8.score(tokens, grid=grid)}
             rel_err.append(np.abs(scores["int8"] - scores["f32"]) / max(1e-12, float(np.abs(scores["f32"]).max())))
             n = len(fg)

@@ -19,13 +19,12 @@ import sys
 from pathlib import Path
 
 import numpy as np
-import torch
 
 ROOT = Path(__file__).resolve().parents[2]
 
 from fastdrive_pruner import Pruner  # noqa: E402
 from fastdrive_train.baselines import standout_relevance  # noqa: E402
-from fastdrive_train.data.synthetic import make_scene  # noqa: E402
+from fastdrive_train.data.scene_tokens import encode_scene  # noqa: E402
 from fastdrive_train.encoders import PatchEncoder  # noqa: E402
 from fastdrive_train.overlay import kept_overlay, mask_panel  # noqa: E402
 from PIL import Image, ImageDraw  # noqa: E402
@@ -78,13 +77,8 @@ def main() -> int:
         encoder = PatchEncoder(dim=pruner.hidden_size, patch=args.patch, seed=args.encoder_seed)
         print(f"{args.weights}: D={pruner.hidden_size}, {pruner.parameter_count} parameters, rope={pruner.rope}")
         for f in range(args.frames):
-            image, mask = make_scene(args.seed * 1_000_003 + f, args.size)
-            pixels = np.asarray(image)
-            with torch.no_grad():
-                tokens, grid = encoder(torch.from_numpy(pixels.copy()).permute(2, 0, 1)[None].float() / 255.0)
-            tokens = tokens[0].numpy()
-            fg_pixels = (np.asarray(mask) > 127).astype(np.float32)
-            fg = fg_pixels.reshape(grid[0], args.patch, grid[1], args.patch).mean(axis=(1, 3)).reshape(-1) > 0.5
+            sc = encode_scene(args.seed * 1_000_003 + f, encoder, args.size)
+            image, pixels, fg_pixels, tokens, grid, fg = sc.image, sc.pixels, sc.fg_pixels, sc.tokens, sc.grid, sc.fg
             n = len(fg)
             rows = []
             for q in PRUNING:

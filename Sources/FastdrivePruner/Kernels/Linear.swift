@@ -76,6 +76,21 @@ struct LinearScratch {
     let int8Rows: PackedInt8Rows?
 
     static var none: LinearScratch { LinearScratch(bf16Rows: nil, int8Rows: nil) }
+
+    /// The scratch from row `start` on, for rows of `cols` values: a chunk's share of a scratch
+    /// planned for many rows.
+    func rows(from start: Int, cols: Int) -> LinearScratch {
+        LinearScratch(
+            bf16Rows: bf16Rows.map {
+                let offset = Kernels.packedBF16RowElements(rows: start, cols: cols)
+                return PackedBF16Rows(base: $0.base + offset, capacity: $0.capacity - offset)
+            },
+            int8Rows: int8Rows.map {
+                let offset = Kernels.packedInt8RowBytes(rows: start, cols: cols)
+                return PackedInt8Rows(base: $0.base + offset, scales: $0.scales + start, zeroPoints: $0.zeroPoints + start,
+                                      capacity: $0.capacity - offset, rowCapacity: $0.rowCapacity - start)
+            })
+    }
 }
 
 extension Kernels {
@@ -151,10 +166,11 @@ extension Kernels {
         }
     }
 
-    /// Output columns per step of `linear(..., until:)`: a 325-row chunk times 512 columns of a
-    /// 2048-wide weight is ~0.7 GFLOP, a few milliseconds of one core, which bounds how long a
-    /// worker runs between two abort polls. A multiple of the packed panel height.
-    static let columnsPerStep = 16 * LinearWeight.panelRows
+    /// Output columns per step of `linear(..., until:)`: a 325-row chunk times 256 columns of a
+    /// 2048-wide weight is ~0.34 GFLOP, 3-6 ms of one core, which bounds how long a worker runs
+    /// between two abort polls (512 columns left stretches of 20 ms and more at full size in
+    /// `Benchmarks/abort_poll_gaps.c`). A multiple of the packed panel height.
+    static let columnsPerStep = 8 * LinearWeight.panelRows
 
     /// `linear` in steps of `columnsPerStep` output columns, asking `stop` before every step;
     /// returns false, with `out` partly written, when it said stop. Steps start at the weight
@@ -162,6 +178,28 @@ extension Kernels {
     /// always the same product. (OpenBLAS's result for a block of a few rows can differ in the
     /// last bit from the same columns inside a wider product: the steps are part of the result.)
     static func linear(out: MatrixView, _ a: ConstMatrixView, weight w: LinearWeight, accumulate: Bool,
+                       scratch: LinearScratch, until stop: () -> Bool) -> Bool {
+        convertRows(a, for: w, into: scratch)  // once for every step
+        return linear(out: out, converted: a, weight: w, accumulate: accumulate, scratch: scratch, until: stop)
+    }
+
+    /// Puts `a` into `scratch` in the form `w`'s kernel reads (nothing for f32): a chunk's rows
+    /// converted once for several products, `linear(out:converted:...)`.
+    static func convertRows(_ a: ConstMatrixView, for w: LinearWeight, into scratch: LinearScratch) {
+        switch w.packed {
+        case .bf16:
+            guard let rows = scratch.bf16Rows else { preconditionFailure("bf16 weight used without bf16 row scratch") }
+            packRowsBF16(a, into: rows)
+        case .int8:
+            guard let rows = scratch.int8Rows else { preconditionFailure("int8 weight used without int8 row scratch") }
+            quantizeRowsInt8(a, into: rows)
+        case .f32, nil:
+            break
+        }
+    }
+
+    /// The stepped `linear` with `a` already in `scratch` (`convertRows(a, for: w, into: scratch)`).
+    static func linear(out: MatrixView, converted a: ConstMatrixView, weight w: LinearWeight, accumulate: Bool,
                        scratch: LinearScratch, until stop: () -> Bool) -> Bool {
         let step = columnsPerStep
         switch w.packed {
@@ -176,7 +214,6 @@ extension Kernels {
             }
         case .bf16(let packed):
             guard let rows = scratch.bf16Rows else { preconditionFailure("bf16 weight used without bf16 row scratch") }
-            packRowsBF16(a, into: rows)  // once for every step
             var c0 = 0
             while c0 < w.rows {
                 if stop() { return false }
@@ -187,7 +224,6 @@ extension Kernels {
             }
         case .int8:
             guard let rows = scratch.int8Rows else { preconditionFailure("int8 weight used without int8 row scratch") }
-            quantizeRowsInt8(a, into: rows)  // once for every step
             var c0 = 0
             while c0 < w.rows {
                 if c0 > 0 && stop() { return false }

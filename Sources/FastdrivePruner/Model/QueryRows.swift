@@ -74,7 +74,7 @@ struct QueryRowsPhase {
     }
 
     /// Columns [start, start + count) of `total` for `task` of `tasks`: whole steps of the stepped
-    /// products (512 columns, a multiple of the packed panels' 32). Every 512-column block is then
+    /// products (`Kernels.columnsPerStep`, a multiple of the packed panels' 32). Every such block is then
     /// one product of the same shape whatever the thread count, so results do not depend on it
     /// (OpenBLAS gives a one-row product a last-bit different result for a narrower block).
     private func slice(_ task: Int, of total: Int, tasks: Int) -> (start: Int, count: Int) {

@@ -315,7 +315,7 @@ def _cmd_demo(a: argparse.Namespace) -> int:
     import torch
 
     from . import baselines
-    from .data.synthetic import make_scene
+    from .data.scene_tokens import encode_scene
     from .encoders import PatchEncoder
     from .evaluate import evaluate, format_table
     from .export import load_exported
@@ -329,15 +329,10 @@ def _cmd_demo(a: argparse.Namespace) -> int:
     out.mkdir(parents=True, exist_ok=True)
     items = []
     for f in range(a.frames):
-        image, mask = make_scene(a.seed * 1_000_003 + f, a.size)
-        img = np.asarray(image)
-        fg_pix = (np.asarray(mask) > 127).astype(np.float32)
-        x = torch.from_numpy(img.copy()).permute(2, 0, 1)[None].float() / 255.0
+        sc = encode_scene(a.seed * 1_000_003 + f, enc, a.size)
+        image, img, fg_pix, tok, grid, fg = sc.image, sc.pixels, sc.fg_pixels, sc.tokens, sc.grid, sc.fg
         with torch.no_grad():
-            tokens, grid = enc(x)
-            scores = pruner(tokens, grid)[0].numpy()
-        tok = tokens[0].numpy()
-        fg = fg_pix.reshape(grid[0], a.patch, grid[1], a.patch).mean(axis=(1, 3)).reshape(-1) > 0.5
+            scores = pruner(torch.from_numpy(tok)[None], grid)[0].numpy()
         items.append((scores, tok, fg.astype(np.float64)))
         k = baselines.keep_count(len(scores), 1.0 - a.pruning)
         ours, div = baselines.topk(scores, k), baselines.divprune(tok, k)
