@@ -11,9 +11,9 @@
 /// process on its core no longer holds the whole phase back. A slice is two steps of the
 /// stepped products (abort polls between them and at every task's start), and its share of the
 /// SiLU fold is 512 columns per row, a fraction of a step, so no stretch between polls grows.
-/// Not one step per slice: a task's products have fewer columns to share the fixed costs of a
-/// call. The chunk's rows are converted for the int8/bf16 kernels once, in phase 3. Query rows in a chunk are skipped (QueryRowsPhase did them). Each worker owns one
-/// slice's gate/up buffers.
+/// Not one step per slice: a task's products would have fewer columns to share a call's fixed
+/// costs. The chunk's rows are converted for the int8/bf16 kernels once, in phase 3. Query rows
+/// in a chunk are skipped (QueryRowsPhase did them). Each worker owns one slice's gate/up buffers.
 struct MLPPhase {
     let weights: WeightSet
     let config: PrunerConfig
