@@ -3,7 +3,10 @@
 // The compute = FASTDRIVE_BF16 path of the linear layers: weights are converted and packed once
 // at create, each call converts its rows of A to bf16 pairs, and a 12 × 32 register-blocked
 // micro-kernel accumulates in f32. On Zen 4 a vdpbf16ps does 32 multiply-adds where an f32 FMA
-// does 16, so this runs ~2× OpenBLAS's f32 sgemm at the pruner's shapes.
+// does 16, so this runs ~2× OpenBLAS's f32 sgemm at the pruner's shapes; on a Sapphire Rapids
+// KVM guest it measured a quarter of an FMA's rate. Where the process may use AMX (amx.c),
+// products of ≥ 16 rows run their whole 16-pair k blocks on tiles (tdpbf16ps), whose B operand
+// the packed layout already is; the k tail stays on AVX-512.
 //
 // Layouts (kp = ceil(k / 2) pairs, NR = 32 columns per panel, zero padding past n and k):
 //   packed W: panel p, pair q, column j, element e → w[((p·kp + q)·NR + j)·2 + e] = W[p·NR + j][2q + e]
@@ -57,7 +60,9 @@ static void pack_column(uint32_t *out, const float *x, int64_t k) {
 
 void fdk_bf16_pack_weight(uint16_t *out, const float *w, int64_t row_stride, int64_t col_stride, int64_t n, int64_t k) {
     const int64_t kp = pairs(k), panels = (n + NR - 1) / NR;
-    uint32_t *words = (uint32_t *)(void *)out;  // word (p·kp + q)·NR + j holds the pair (2q, 2q + 1) of column p·NR + j
+    // Word (p·kp + q)·NR + j holds the pair (2q, 2q + 1) of column p·NR + j, element 2q in its low
+    // half: the lower address on the little-endian targets the runtime builds for.
+    uint32_t *words = (uint32_t *)(void *)out;
     for (int64_t p = 0; p < panels; p++) {
         const int64_t cols = n - p * NR < NR ? n - p * NR : NR;
         if (row_stride == 1) {

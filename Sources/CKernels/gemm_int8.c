@@ -15,6 +15,9 @@
 //
 // vpdpbusd does 64 multiply-adds per instruction where vdpbf16ps does 32 and an f32 FMA 16, and
 // a byte weight is half a bf16 one: the weight-bound query-row GEMVs read half the bytes too.
+// Where the process may use AMX (amx.c), products of ≥ 16 rows with k a multiple of 64 run on
+// tiles instead (tdpbusd, 16 × 16 × 64 per instruction): the packed layout is already its B
+// operand, and the same epilogue finishes the exact int32 sums, so the results are identical.
 //
 // Layouts (kq = ceil(k / 4) quads, NR = 32 columns per panel, zero padding past n and k):
 //   packed W: panel p, quad q, column j, element e → w[((p·kq + q)·NR + j)·4 + e] = qW[p·NR + j][4q + e]

@@ -76,6 +76,21 @@ struct LinearScratch {
     let int8Rows: PackedInt8Rows?
 
     static var none: LinearScratch { LinearScratch(bf16Rows: nil, int8Rows: nil) }
+
+    /// The scratch from row `start` on, for rows of `cols` values: a chunk's share of a scratch
+    /// planned for many rows.
+    func rows(from start: Int, cols: Int) -> LinearScratch {
+        LinearScratch(
+            bf16Rows: bf16Rows.map {
+                let offset = Kernels.packedBF16RowElements(rows: start, cols: cols)
+                return PackedBF16Rows(base: $0.base + offset, capacity: $0.capacity - offset)
+            },
+            int8Rows: int8Rows.map {
+                let offset = Kernels.packedInt8RowBytes(rows: start, cols: cols)
+                return PackedInt8Rows(base: $0.base + offset, scales: $0.scales + start, zeroPoints: $0.zeroPoints + start,
+                                      capacity: $0.capacity - offset, rowCapacity: $0.rowCapacity - start)
+            })
+    }
 }
 
 extension Kernels {
@@ -164,6 +179,28 @@ extension Kernels {
     /// last bit from the same columns inside a wider product: the steps are part of the result.)
     static func linear(out: MatrixView, _ a: ConstMatrixView, weight w: LinearWeight, accumulate: Bool,
                        scratch: LinearScratch, until stop: () -> Bool) -> Bool {
+        convertRows(a, for: w, into: scratch)  // once for every step
+        return linear(out: out, converted: a, weight: w, accumulate: accumulate, scratch: scratch, until: stop)
+    }
+
+    /// Puts `a` into `scratch` in the form `w`'s kernel reads (nothing for f32): a chunk's rows
+    /// converted once for several products, `linear(out:converted:...)`.
+    static func convertRows(_ a: ConstMatrixView, for w: LinearWeight, into scratch: LinearScratch) {
+        switch w.packed {
+        case .bf16:
+            guard let rows = scratch.bf16Rows else { preconditionFailure("bf16 weight used without bf16 row scratch") }
+            packRowsBF16(a, into: rows)
+        case .int8:
+            guard let rows = scratch.int8Rows else { preconditionFailure("int8 weight used without int8 row scratch") }
+            quantizeRowsInt8(a, into: rows)
+        case .f32, nil:
+            break
+        }
+    }
+
+    /// The stepped `linear` with `a` already in `scratch` (`convertRows(a, for: w, into: scratch)`).
+    static func linear(out: MatrixView, converted a: ConstMatrixView, weight w: LinearWeight, accumulate: Bool,
+                       scratch: LinearScratch, until stop: () -> Bool) -> Bool {
         let step = columnsPerStep
         switch w.packed {
         case .f32:
@@ -177,7 +214,6 @@ extension Kernels {
             }
         case .bf16(let packed):
             guard let rows = scratch.bf16Rows else { preconditionFailure("bf16 weight used without bf16 row scratch") }
-            packRowsBF16(a, into: rows)  // once for every step
             var c0 = 0
             while c0 < w.rows {
                 if stop() { return false }
@@ -188,7 +224,6 @@ extension Kernels {
             }
         case .int8:
             guard let rows = scratch.int8Rows else { preconditionFailure("int8 weight used without int8 row scratch") }
-            quantizeRowsInt8(a, into: rows)  // once for every step
             var c0 = 0
             while c0 < w.rows {
                 if c0 > 0 && stop() { return false }

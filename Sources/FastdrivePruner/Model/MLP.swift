@@ -8,17 +8,20 @@
 ///
 /// Why slices: a task then reads 1/slices of each weight, so a small frame (one chunk per
 /// worker) still has dozens of tasks for the pool to balance, and a worker slowed by another
-/// process on its core no longer holds the whole phase back; each slice is one step of the
-/// stepped products, so an abort is seen as soon as before. Query rows in a chunk are skipped
-/// (QueryRowsPhase did them). Each worker owns one slice's gate/up buffers.
+/// process on its core no longer holds the whole phase back. A slice is two steps of the
+/// stepped products (abort polls between them and at every task's start), and its share of the
+/// SiLU fold is 512 columns per row, a fraction of a step, so no stretch between polls grows.
+/// Not one step per slice: a task's products would have fewer columns to share a call's fixed
+/// costs. The chunk's rows are converted for the int8/bf16 kernels once, in phase 3. Query rows
+/// in a chunk are skipped (QueryRowsPhase did them). Each worker owns one slice's gate/up buffers.
 struct MLPPhase {
     let weights: WeightSet
     let config: PrunerConfig
     let workspace: Workspace
 
-    /// Intermediate columns per task: one step of the stepped products (a multiple of the
+    /// Intermediate columns per task: two steps of the stepped products (a multiple of the
     /// packed panels), the same whatever the thread count, so results do not depend on it.
-    static let sliceColumns = Kernels.columnsPerStep
+    static let sliceColumns = 2 * Kernels.columnsPerStep
 
     /// Slices of the intermediate dimension (tasks per row chunk).
     static func slices(_ config: PrunerConfig) -> Int {
@@ -37,11 +40,13 @@ struct MLPPhase {
         let w = workspace, scratch = workspace.workers[worker]
         let hn = w.xn.rows(r0, n).columns(0, config.hiddenSize).readOnly
         let gate = scratch.gate.rows(0, n).columns(0, cols), up = scratch.up.rows(0, n).columns(0, cols)
-        Kernels.linear(out: gate, hn, weight: weights.gateProj.rows(c0, cols), accumulate: false, scratch: scratch.linear)
-        // One product step between two abort polls, as everywhere else.
-        guard !pass.shouldStop() else { return }
-        Kernels.linear(out: up, hn, weight: weights.upProj.rows(c0, cols), accumulate: false, scratch: scratch.linear)
-        guard !pass.gemmsOnly else { return }
+        let converted = w.mlpInput.rows(from: r0, cols: config.hiddenSize)  // by OutputProjectionPhase
+        guard Kernels.linear(out: gate, converted: hn, weight: weights.gateProj.rows(c0, cols), accumulate: false,
+                             scratch: converted, until: pass.shouldStop),
+              !pass.shouldStop(),  // one product step between two polls, whatever the compute type
+              Kernels.linear(out: up, converted: hn, weight: weights.upProj.rows(c0, cols), accumulate: false,
+                             scratch: converted, until: pass.shouldStop),
+              !pass.gemmsOnly else { return }
         let folds = w.queryRows, frames = pass.frames
         for f in 0..<frames.count {
             let fr = frames[f]

@@ -2,7 +2,7 @@
 // post-attention RMSNorm of the chunk's rows for the MLP.
 
 /// For rows [r0, r0+n): h = x + o_proj(attn), in place in the residual stream, then
-/// xn = rms2(h). The attention output lives in the xn buffer: the chunk's rows of it are dead
+/// xn = rms2(h), converted for the MLP's kernel. The attention output lives in the xn buffer: the chunk's rows of it are dead
 /// once o_proj has read them (no other task reads them), so the norm may overwrite them; the
 /// MLP's column-slice tasks then all read the chunk's normalised rows.
 struct OutputProjectionPhase {
@@ -17,7 +17,8 @@ struct OutputProjectionPhase {
         guard Kernels.linear(out: w.x.rows(r0, n), w.attention.rows(r0, n).readOnly, weight: weights.oProj,
                              accumulate: true, scratch: w.workers[worker].linear, until: pass.shouldStop),
               !pass.gemmsOnly else { return }
-        Kernels.rmsNorm(out: w.xn.rows(r0, n).columns(0, config.hiddenSize), w.x.rows(r0, n).readOnly,
-                        weight: weights.postNorm, eps: Float(config.rmsNormEps))
+        let hn = w.xn.rows(r0, n).columns(0, config.hiddenSize)
+        Kernels.rmsNorm(out: hn, w.x.rows(r0, n).readOnly, weight: weights.postNorm, eps: Float(config.rmsNormEps))
+        Kernels.convertRows(hn.readOnly, for: weights.gateProj, into: w.mlpInput.rows(from: r0, cols: config.hiddenSize))
     }
 }

@@ -16,6 +16,9 @@ struct Workspace: @unchecked Sendable {
     let ropeCos: MatrixView, ropeSin: MatrixView
     /// Each row's share of m·u per MLP column slice (rows × MLPPhase.slices).
     let mlpShares: MatrixView
+    /// rms2(h) of every row in the form the MLP's kernel reads (bf16 pairs, quantized u8; empty
+    /// for f32), converted once per row chunk rather than once per column slice.
+    let mlpInput: LinearScratch
     /// The query rows' MLP and the scorer's fold (QueryRowsPhase), one row per frame.
     let queryRows: QueryRowsScratch
     let workers: [WorkerScratch]
@@ -83,6 +86,7 @@ struct Workspace: @unchecked Sendable {
         k = try matrix(rows, kvw)
         v = try matrix(rows, kvw)
         mlpShares = try matrix(rows, MLPPhase.slices(c))
+        mlpInput = try Kernels.linearScratch(plan.compute, rows: rows, cols: d, from: &arena)
         ropeCos = try matrix(rows, c.headDim / 2)
         ropeSin = try matrix(rows, c.headDim / 2)
         let frames = plan.queryRows
