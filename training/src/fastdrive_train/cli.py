@@ -427,7 +427,7 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--results", type=path_arg, default="Benchmarks/planning/results", help="latest.json, table.md, relative.png (default: %(default)s)")
     b.add_argument("--train-count", type=int_arg(1), default=20000, help="planning scenes the planner trains on (default: %(default)s)")
     b.add_argument("--test-count", type=int_arg(1), default=2000, help="held-out planning scenes the table is measured on (default: %(default)s)")
-    b.add_argument("--epochs", type=int_arg(1), default=6, help="planner training epochs (default: %(default)s)")
+    b.add_argument("--epochs", type=int_arg(1), default=10, help="planner training epochs (default: %(default)s)")
     b.add_argument("--seeds", type=int_arg(1), default=3, help="planner seeds 0..N-1 (default: %(default)s)")
     b.add_argument("--workers", type=int_arg(1), default=2, help="processes drawing scenes (default: %(default)s)")
     b.add_argument("--threads", type=int_arg(1), default=2, help="torch threads (default: %(default)s)")
