@@ -353,7 +353,8 @@ def _cmd_plan_bench(a: argparse.Namespace) -> int:
     extra = dict(x.split("=", 1) for x in a.pruner)
     cfg = BenchConfig(cache_dir=a.cache, results_dir=a.results, weights=a.weights, extra_pruners=extra,
                       train_count=a.train_count, test_count=a.test_count, epochs=a.epochs,
-                      planner_seeds=tuple(range(a.seeds)), workers=a.workers, force=a.force)
+                      planner_seeds=tuple(range(a.seeds)), workers=a.workers, force=a.force,
+                      output_weights=(1.0, 1.0, 1.0, a.speed_weight))
     result = run(cfg, log=lambda m: print(m, file=sys.stderr, flush=True))
     if result["table"]:
         print(format_table(result))
@@ -423,6 +424,8 @@ def build_parser() -> argparse.ArgumentParser:
     b.add_argument("--train-count", type=int_arg(1), default=20000, help="planning scenes the planner trains on (default: %(default)s)")
     b.add_argument("--test-count", type=int_arg(1), default=2000, help="held-out planning scenes the table is measured on (default: %(default)s)")
     b.add_argument("--epochs", type=int_arg(1), default=6, help="planner training epochs (default: %(default)s)")
+    b.add_argument("--speed-weight", type=float_arg(0), default=1.0,
+                   help="weight of the speed output in the planner's loss, the lateral outputs weigh 1 (default: %(default)s)")
     b.add_argument("--seeds", type=int_arg(1), default=3, help="planner seeds 0..N-1 (default: %(default)s)")
     b.add_argument("--workers", type=int_arg(1), default=2, help="processes drawing scenes (default: %(default)s)")
     b.add_argument("--threads", type=int_arg(1), default=2, help="torch threads (default: %(default)s)")

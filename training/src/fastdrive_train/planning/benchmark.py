@@ -47,6 +47,9 @@ class BenchConfig:
     batch: int = 128
     lr: float = 2e-3
     weight_decay: float = 0.05
+    # Per-output weights of the planner's MSE (lat10, lat20, lat30, speed); speed is the output
+    # that needs the most of the scene and the last to be learned (`plan-bench --speed-weight`).
+    output_weights: tuple[float, ...] = (1.0, 1.0, 1.0, 1.0)
     ratios: tuple[float, ...] = RATIOS
     encoder_seed: int = 1234
     dim: int = 128
@@ -99,8 +102,11 @@ def gate(m: dict[str, float], majority: float) -> tuple[bool, list[str]]:
 def planner_path(cfg: BenchConfig, seed: int) -> Path:
     """Where the planner of `seed` trained by `cfg`'s recipe is cached (any change to the recipe
     or the training scenes gives another file)."""
-    recipe = json.dumps([asdict(cfg.planner), cfg.train_count, cfg.train_seed, cfg.epochs, cfg.batch, cfg.lr, cfg.weight_decay,
-                         cfg.encoder_seed, cfg.dim, cfg.patch], sort_keys=True)
+    recipe = [asdict(cfg.planner), cfg.train_count, cfg.train_seed, cfg.epochs, cfg.batch, cfg.lr, cfg.weight_decay,
+              cfg.encoder_seed, cfg.dim, cfg.patch]
+    if cfg.output_weights != (1.0,) * len(cfg.output_weights):  # all-1 recipes keep their earlier names
+        recipe.append(list(cfg.output_weights))
+    recipe = json.dumps(recipe, sort_keys=True)
     tag = hashlib.sha256(recipe.encode()).hexdigest()[:12]
     return Path(cfg.cache_dir) / f"planner-{tag}-seed{seed}.pt"
 
@@ -134,7 +140,7 @@ def run(cfg: BenchConfig, log=print) -> dict:
             planners[seed] = load_planner(path)
         else:
             planners[seed] = fit(train, cfg.planner, seed=seed, epochs=cfg.epochs, batch=cfg.batch, lr=cfg.lr,
-                                 weight_decay=cfg.weight_decay, log=log)
+                                 weight_decay=cfg.weight_decay, output_weights=cfg.output_weights, log=log)
             save_planner(planners[seed], path)
         log(f"planner seed {seed} ready ({time.time() - t0:.0f} s)")
 
@@ -222,7 +228,7 @@ def format_table(result: dict) -> str:
 
 
 def plot(result: dict, path: Path) -> Path | None:
-    """Relative performance (unpruned L2 / pruned L2) and the speed advantage kept, per policy."""
+    """Relative performance (unpruned L2 / pruned L2) and the speed and stop advantage kept, per policy."""
     try:
         import matplotlib
 
@@ -231,17 +237,18 @@ def plot(result: dict, path: Path) -> Path | None:
     except ImportError:
         return None
     table = result["table"]
-    fig, axes = plt.subplots(1, 2, figsize=(10, 4))
+    fig, axes = plt.subplots(1, 3, figsize=(15, 4.2))
     for name, d in table.items():
         ratios = sorted(float(r) for r in d)
-        for ax, key in zip(axes, ("relative", "survival_speed")):
+        for ax, key in zip(axes, ("relative", "survival_speed", "survival_stop")):
             scale = 1.0 if key == "relative" else 100.0
             mean = [np.mean(d[str(r)][key]) * scale for r in ratios]
             std = [np.std(d[str(r)][key]) * scale for r in ratios]
             style = "-" if name in ("ReconPruner", "oracle") else "--"
             ax.errorbar([100 * r for r in ratios], mean, yerr=std, label=name, linestyle=style, marker="o", ms=3, capsize=2)
     axes[0].set_title("relative performance: unpruned L2 / pruned L2 (%)")
-    axes[1].set_title("speed: share of the advantage over the mean kept (%)")
+    axes[1].set_title("speed: advantage over the mean kept (%)")
+    axes[2].set_title("stop: advantage over chance kept (%)")
     for ax in axes:
         ax.set_xlabel("tokens pruned (%)")
         ax.grid(alpha=0.3)

@@ -116,9 +116,9 @@ class Planner(nn.Module):
 
 
 def fit(data: TokenSet, cfg: PlannerConfig, seed: int = 0, epochs: int = 20, batch: int = 64, lr: float = 1e-3,
-        weight_decay: float = 0.01, log=None) -> Planner:
-    """Train on all tokens (never on pruned ones): MSE on standardised outputs + BCE on stop,
-    AdamW with a linear warm-up and cosine decay."""
+        weight_decay: float = 0.01, output_weights: tuple[float, ...] | None = None, log=None) -> Planner:
+    """Train on all tokens (never on pruned ones): MSE on standardised outputs (weighted per output
+    by `output_weights`, default all 1) + BCE on stop, AdamW with a linear warm-up and cosine decay."""
     torch.manual_seed(seed)
     model = Planner(cfg)
     y = torch.from_numpy(data.targets)
@@ -126,6 +126,7 @@ def fit(data: TokenSet, cfg: PlannerConfig, seed: int = 0, epochs: int = 20, bat
     model.y_std.copy_(y.std(0).clamp_min(1e-6))
     ys = (y - model.y_mean) / model.y_std
     stop = torch.from_numpy(data.stop.astype(np.float32))
+    w_out = torch.tensor(output_weights if output_weights is not None else [1.0] * cfg.n_out, dtype=torch.float32)
     tokens = torch.from_numpy(data.tokens)  # float16, cast per batch
     n, k = data.tokens.shape[:2]
     positions = torch.arange(k).expand(batch, k)
@@ -142,7 +143,8 @@ def fit(data: TokenSet, cfg: PlannerConfig, seed: int = 0, epochs: int = 20, bat
         for b in range(n // batch):
             idx = order[b * batch:(b + 1) * batch]
             out, logit, _ = model(tokens[idx].float(), positions)
-            loss = nn.functional.mse_loss(out, ys[idx]) + nn.functional.binary_cross_entropy_with_logits(logit, stop[idx])
+            mse = ((out - ys[idx]) ** 2 * w_out).sum(1).mean() / cfg.n_out
+            loss = mse + nn.functional.binary_cross_entropy_with_logits(logit, stop[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()
             opt.step()
