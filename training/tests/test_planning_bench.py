@@ -116,3 +116,21 @@ def test_dart_and_cdpruner_rows_are_the_published_rules(small_sets):
             kept = sel.select(rows[name], tokens, ts.fg[:3], k, ts.grid)
             for i in range(len(tokens)):
                 assert np.array_equal(kept[i], ref(tokens[i].astype(np.float32), k)), (name, k, i)
+
+
+def test_output_weights_weigh_the_loss_and_equal_weights_are_the_plain_recipe(small_sets):
+    """All-1 output weights train exactly the planner of the unweighted recipe (so its cached
+    planners keep their names); weighting speed trains another one."""
+    from fastdrive_train.planning.benchmark import planner_path
+    from fastdrive_train.planning.planner import fit
+
+    _, ts, _ = small_sets
+    cfg = PlannerConfig(width=16, heads=2)
+    plain = fit(ts, cfg, seed=0, epochs=2, batch=8)
+    ones = fit(ts, cfg, seed=0, epochs=2, batch=8, output_weights=(1.0, 1.0, 1.0, 1.0))
+    speed = fit(ts, cfg, seed=0, epochs=2, batch=8, output_weights=(1.0, 1.0, 1.0, 3.0))
+    for (name, a), b, c in zip(plain.state_dict().items(), ones.state_dict().values(), speed.state_dict().values()):
+        assert torch.equal(a, b), name
+    assert any(not torch.equal(a, c) for a, c in zip(plain.state_dict().values(), speed.state_dict().values()))
+    base = BenchConfig()
+    assert planner_path(base, 0) != planner_path(BenchConfig(output_weights=(1.0, 1.0, 1.0, 3.0)), 0)

@@ -126,7 +126,8 @@ def fit(data: TokenSet, cfg: PlannerConfig, seed: int = 0, epochs: int = 20, bat
     model.y_std.copy_(y.std(0).clamp_min(1e-6))
     ys = (y - model.y_mean) / model.y_std
     stop = torch.from_numpy(data.stop.astype(np.float32))
-    w_out = torch.tensor(output_weights if output_weights is not None else [1.0] * cfg.n_out, dtype=torch.float32)
+    weighted = output_weights is not None and any(w != 1.0 for w in output_weights)
+    w_out = torch.tensor(output_weights if weighted else [1.0] * cfg.n_out, dtype=torch.float32)
     tokens = torch.from_numpy(data.tokens)  # float16, cast per batch
     n, k = data.tokens.shape[:2]
     positions = torch.arange(k).expand(batch, k)
@@ -143,7 +144,10 @@ def fit(data: TokenSet, cfg: PlannerConfig, seed: int = 0, epochs: int = 20, bat
         for b in range(n // batch):
             idx = order[b * batch:(b + 1) * batch]
             out, logit, _ = model(tokens[idx].float(), positions)
-            mse = ((out - ys[idx]) ** 2 * w_out).sum(1).mean() / cfg.n_out
+            if weighted:
+                mse = ((out - ys[idx]) ** 2 * w_out).mean()
+            else:  # the plain recipe's loss, bit for bit (its cached planners stay valid)
+                mse = nn.functional.mse_loss(out, ys[idx])
             loss = mse + nn.functional.binary_cross_entropy_with_logits(logit, stop[idx])
             opt.zero_grad(set_to_none=True)
             loss.backward()

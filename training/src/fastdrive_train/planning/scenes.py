@@ -8,10 +8,9 @@ The plan is computed from the content alone (`plan_of`), never from the random d
 - lateral: the ego lane's centre x at 10, 20 and 30 m ahead (the road's heading and curvature);
 - speed: the cruise speed of the surroundings (urban 8 m/s, rural 14 m/s — told apart only by
   background: buildings against trees and fields), capped so the 3-s horizon ends 4 m short of
-  a vehicle in the ego lane, and 0 when stopping;
+  whatever is in the ego lane, and 0 when stopping;
 - stop: something in the ego lane closer than STOP_DISTANCE (a pedestrian stepping out, a car
-  braking hard), or a red or amber traffic light (lamps have states: one lit, two dark). Farther
-  obstacles in the ego lane, pedestrians or vehicles, slow the ego car by their distance.
+  braking hard), or a red or amber traffic light (lamps have states: one lit, two dark).
 
 Whether an obstacle is a pedestrian or a vehicle does not enter the plan: a linear probe on the
 frozen encoder's tokens at the object tells the two apart only 68 % of the time (77 % with the
@@ -20,7 +19,7 @@ unlearnable noise for any planner on these tokens.
 
 The obstacles' ground footprints go with every scene for a collision-style metric. The draw is
 balanced: the ego lane is blocked (lead vehicle or pedestrian) in about half the scenes, and about
-45 % of scenes are stops. The default scenes of `data.synthetic` are untouched.
+40 % of scenes are stops. The default scenes of `data.synthetic` are untouched.
 """
 
 from __future__ import annotations
