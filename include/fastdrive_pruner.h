@@ -250,8 +250,8 @@ typedef enum fastdrive_attention {
  * A host's abort check (@since 1.1), set in fastdrive_pruner_options. While a call of a handle
  * runs (score, score_batch, select), the runtime calls it with the options' abort_user_data at
  * every chunk boundary of every phase, on every one of the handle's threads: the calling thread
- * and its workers, possibly at the same time, about 1,600 times per full-size frame (every
- * ~5 ms of one thread's work, 12 ms at most on the machine the README names). Returning true stops the call with FASTDRIVE_ERR_ABORTED.
+ * and its workers, possibly at the same time, about 2,000 times per full-size frame (every
+ * ~3 ms of one thread's work in f32, under 7 ms at most on the machine the README names). Returning true stops the call with FASTDRIVE_ERR_ABORTED.
  *
  * It must be thread-safe and quick (read an atomic or a clock), must not call into the same
  * handle (fastdrive_pruner_request_abort excepted), and must not longjmp or throw out. Once it
