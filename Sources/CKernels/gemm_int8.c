@@ -158,6 +158,33 @@ VNNI_TARGET static void quantize_rows_avx512(uint8_t *out, float *scales, int32_
     }
 }
 
+// Row r of a finished tile: the raw int32 sums (acc0, acc1 for the panel's two 16-column halves)
+// less the zero point times the weights' column sums (s0, s1), then either stored as exact int32
+// (c32, the kernel test's view) or rescaled by the row's and columns' scales (w0, w1) into f32,
+// added to c when `load`. The VNNI tile and the AMX epilogue both end here.
+VNNI_TARGET __attribute__((always_inline))
+static inline void finish_row(int r, __m512i acc0, __m512i acc1, float *c, int32_t *c32, int64_t ldc, const float *sa,
+                              const int32_t *za, __m512i s0, __m512i s1, __m512 w0, __m512 w1, int load,
+                              __mmask16 m0, __mmask16 m1) {
+    const __m512i z = _mm512_set1_epi32(za[r]);
+    const __m512i v0 = _mm512_sub_epi32(acc0, _mm512_mullo_epi32(z, s0));
+    const __m512i v1 = _mm512_sub_epi32(acc1, _mm512_mullo_epi32(z, s1));
+    if (c32) {
+        _mm512_mask_storeu_epi32(c32 + r * ldc, m0, v0);
+        _mm512_mask_storeu_epi32(c32 + r * ldc + 16, m1, v1);
+        return;
+    }
+    const __m512 scale = _mm512_set1_ps(sa[r]);
+    __m512 f0 = _mm512_mul_ps(_mm512_cvtepi32_ps(v0), _mm512_mul_ps(scale, w0));
+    __m512 f1 = _mm512_mul_ps(_mm512_cvtepi32_ps(v1), _mm512_mul_ps(scale, w1));
+    if (load) {
+        f0 = _mm512_add_ps(f0, _mm512_maskz_loadu_ps(m0, c + r * ldc));
+        f1 = _mm512_add_ps(f1, _mm512_maskz_loadu_ps(m1, c + r * ldc + 16));
+    }
+    _mm512_mask_storeu_ps(c + r * ldc, m0, f0);
+    _mm512_mask_storeu_ps(c + r * ldc + 16, m1, f1);
+}
+
 // One mr × 32 tile over the whole k range; `mr` is a constant in every caller, so the
 // accumulators live in registers. `mask` covers the panel's valid columns. With `c32` set the
 // tile writes the exact zero-point-corrected int32 sums there instead (the kernel test's view).
@@ -189,23 +216,7 @@ static inline void tile(int mr, float *c, int32_t *c32, int64_t ldc, const uint8
     const __m512 w1 = c32 ? _mm512_setzero_ps() : _mm512_loadu_ps(sw + 16);
     for (int r = 0; r < MR; r++) {
         if (r >= mr) continue;
-        const __m512i z = _mm512_set1_epi32(za[r]);
-        const __m512i v0 = _mm512_sub_epi32(acc[r][0], _mm512_mullo_epi32(z, s0));
-        const __m512i v1 = _mm512_sub_epi32(acc[r][1], _mm512_mullo_epi32(z, s1));
-        if (c32) {
-            _mm512_mask_storeu_epi32(c32 + r * ldc, m0, v0);
-            _mm512_mask_storeu_epi32(c32 + r * ldc + 16, m1, v1);
-            continue;
-        }
-        const __m512 scale = _mm512_set1_ps(sa[r]);
-        __m512 f0 = _mm512_mul_ps(_mm512_cvtepi32_ps(v0), _mm512_mul_ps(scale, w0));
-        __m512 f1 = _mm512_mul_ps(_mm512_cvtepi32_ps(v1), _mm512_mul_ps(scale, w1));
-        if (load) {
-            f0 = _mm512_add_ps(f0, _mm512_maskz_loadu_ps(m0, c + r * ldc));
-            f1 = _mm512_add_ps(f1, _mm512_maskz_loadu_ps(m1, c + r * ldc + 16));
-        }
-        _mm512_mask_storeu_ps(c + r * ldc, m0, f0);
-        _mm512_mask_storeu_ps(c + r * ldc + 16, m1, f1);
+        finish_row(r, acc[r][0], acc[r][1], c, c32, ldc, sa, za, s0, s1, w0, w1, load, m0, m1);
     }
 }
 
@@ -222,32 +233,16 @@ typedef void (*tile_fn)(float *, int32_t *, int64_t, const uint8_t *, int64_t, c
 static const tile_fn tiles[MR + 1] = {0, tile1, tile2, tile3, tile4, tile5, tile6, tile7, tile8, tile9, tile10, tile11, tile12};
 
 // The epilogue of an AMX block: `sums` holds rows × 32 exact int32 products (row stride 32),
-// finished exactly as `tile` finishes its accumulators.
+// finished by the same `finish_row` as the VNNI tile.
 VNNI_TARGET static void finish(int rows, const int32_t *sums32, float *c, int32_t *c32, int64_t ldc, const float *sa,
                                const int32_t *za, const float *sw, const int32_t *sums, int load, __mmask32 mask) {
     const __mmask16 m0 = (__mmask16)mask, m1 = (__mmask16)(mask >> 16);
     const __m512i s0 = _mm512_loadu_si512(sums), s1 = _mm512_loadu_si512(sums + 16);
     const __m512 w0 = c32 ? _mm512_setzero_ps() : _mm512_loadu_ps(sw);
     const __m512 w1 = c32 ? _mm512_setzero_ps() : _mm512_loadu_ps(sw + 16);
-    for (int r = 0; r < rows; r++) {
-        const __m512i z = _mm512_set1_epi32(za[r]);
-        const __m512i v0 = _mm512_sub_epi32(_mm512_loadu_si512(sums32 + r * NR), _mm512_mullo_epi32(z, s0));
-        const __m512i v1 = _mm512_sub_epi32(_mm512_loadu_si512(sums32 + r * NR + 16), _mm512_mullo_epi32(z, s1));
-        if (c32) {
-            _mm512_mask_storeu_epi32(c32 + r * ldc, m0, v0);
-            _mm512_mask_storeu_epi32(c32 + r * ldc + 16, m1, v1);
-            continue;
-        }
-        const __m512 scale = _mm512_set1_ps(sa[r]);
-        __m512 f0 = _mm512_mul_ps(_mm512_cvtepi32_ps(v0), _mm512_mul_ps(scale, w0));
-        __m512 f1 = _mm512_mul_ps(_mm512_cvtepi32_ps(v1), _mm512_mul_ps(scale, w1));
-        if (load) {
-            f0 = _mm512_add_ps(f0, _mm512_maskz_loadu_ps(m0, c + r * ldc));
-            f1 = _mm512_add_ps(f1, _mm512_maskz_loadu_ps(m1, c + r * ldc + 16));
-        }
-        _mm512_mask_storeu_ps(c + r * ldc, m0, f0);
-        _mm512_mask_storeu_ps(c + r * ldc + 16, m1, f1);
-    }
+    for (int r = 0; r < rows; r++)
+        finish_row(r, _mm512_loadu_si512(sums32 + r * NR), _mm512_loadu_si512(sums32 + r * NR + 16), c, c32, ldc, sa,
+                   za, s0, s1, w0, w1, load, m0, m1);
 }
 
 // 32 rows × one 32-column panel over the whole k range (kq a multiple of 16 quads = one
